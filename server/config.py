@@ -1,0 +1,102 @@
+"""Settings: one typed place, filled from `STUDIO_*` environment variables and CLI flags."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Mapping
+
+import msgspec
+
+Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
+Positive = Annotated[int, msgspec.Meta(ge=1)]
+
+
+class Settings(msgspec.Struct, kw_only=True, frozen=True):
+    host: str = "127.0.0.1"
+    port: Port = 8000
+    data_dir: str = "data"
+    # Empty means the SQLite file `<data_dir>/studio.sqlite`.
+    database_url: str = ""
+    # Empty means single-process mode: in-memory broker and channels.
+    redis_url: str = ""
+    comfy_urls: list[str] = msgspec.field(default_factory=lambda: ["http://127.0.0.1:8188"])
+    workflows_dir: str = "workflows"
+    upload_max_bytes: Positive = 20 * 1024 * 1024
+    # Uploaded images larger than this on their longest side are downscaled.
+    upload_max_side: Positive = 2048
+    output_retention_days: Positive = 30
+    upload_retention_hours: Positive = 24
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir)
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_path / 'studio.sqlite'}"
+
+
+class ConfigError(Exception):
+    """A setting has a value Studio cannot start with; the message says which and why."""
+
+
+# Environment variable -> field. STUDIO_COMFY_URL holds a comma-separated list.
+ENV_VARS: dict[str, str] = {
+    "STUDIO_HOST": "host",
+    "STUDIO_PORT": "port",
+    "STUDIO_DATA_DIR": "data_dir",
+    "STUDIO_DATABASE_URL": "database_url",
+    "STUDIO_REDIS_URL": "redis_url",
+    "STUDIO_COMFY_URL": "comfy_urls",
+    "STUDIO_WORKFLOWS_DIR": "workflows_dir",
+    "STUDIO_UPLOAD_MAX_BYTES": "upload_max_bytes",
+    "STUDIO_UPLOAD_MAX_SIDE": "upload_max_side",
+    "STUDIO_OUTPUT_RETENTION_DAYS": "output_retention_days",
+    "STUDIO_UPLOAD_RETENTION_HOURS": "upload_retention_hours",
+}
+_FIELD_TO_ENV = {field: env for env, field in ENV_VARS.items()}
+_LIST_FIELDS = {"comfy_urls"}
+_DATABASE_SCHEMES = ("sqlite:///", "postgres://", "postgresql://")
+_URL_SCHEMES = {"redis_url": ("redis://", "rediss://", "unix://"), "comfy_urls": ("http://", "https://")}
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Build settings from the environment, then CLI overrides (None values are ignored)."""
+    environ = os.environ if environ is None else environ
+    raw: dict[str, Any] = {}
+    for env, field in ENV_VARS.items():
+        if (value := environ.get(env)) is not None and value != "":
+            raw[field] = [part.strip() for part in value.split(",") if part.strip()] if field in _LIST_FIELDS else value
+    raw.update({key: value for key, value in (overrides or {}).items() if value is not None})
+    try:
+        settings = msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(_explain(exc, raw)) from None
+    _check_urls(settings)
+    return settings
+
+
+def _explain(exc: msgspec.ValidationError, raw: Mapping[str, Any]) -> str:
+    """Turn msgspec's "Expected `int`, got `str` - at `$.port`" into a sentence naming the variable."""
+    reason, _, where = str(exc).replace("`", "").partition(" - at $.")
+    field = where.split("[")[0]
+    reason = reason[0].lower() + reason[1:]
+    return f"Invalid setting {_FIELD_TO_ENV.get(field, field)}={raw.get(field)!r}: {reason}."
+
+
+def _check_urls(settings: Settings) -> None:
+    if settings.database_url and not settings.database_url.startswith(_DATABASE_SCHEMES):
+        raise ConfigError(
+            f"Invalid setting STUDIO_DATABASE_URL: {settings.database_url!r} is neither "
+            "sqlite:///<path> nor postgres://user@host:port/database."
+        )
+    if settings.redis_url and not settings.redis_url.startswith(_URL_SCHEMES["redis_url"]):
+        raise ConfigError(f"Invalid setting STUDIO_REDIS_URL: {settings.redis_url!r} must start with redis://.")
+    if not settings.comfy_urls:
+        raise ConfigError("Invalid setting STUDIO_COMFY_URL: give at least one ComfyUI URL.")
+    for url in settings.comfy_urls:
+        if not url.startswith(_URL_SCHEMES["comfy_urls"]):
+            raise ConfigError(f"Invalid setting STUDIO_COMFY_URL: {url!r} must start with http:// or https://.")

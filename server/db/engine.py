@@ -1,0 +1,81 @@
+"""Database engines: SQLite (embedded default) or PostgreSQL, chosen by URL, plus migrations."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sqlite3
+from pathlib import Path
+
+from piccolo.apps.migrations.tables import Migration
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
+
+# Piccolo's migration runner finds its engine through this module.
+os.environ.setdefault("PICCOLO_CONF", "server.db.piccolo_conf")
+
+# Seconds a SQLite writer waits for another writer before "database is locked".
+SQLITE_BUSY_TIMEOUT = 30
+
+
+def engine_for_url(url: str) -> Engine:
+    if url.startswith("sqlite:///"):
+        path = url.removeprefix("sqlite:///")
+        return SQLiteEngine(path=path, timeout=SQLITE_BUSY_TIMEOUT)
+    return PostgresEngine(config={"dsn": url.replace("postgres://", "postgresql://", 1)})
+
+
+def bind(url: str) -> Engine:
+    """Point every table (Studio's and Piccolo's own migration table) at the database at `url`."""
+    from server.db import piccolo_conf
+    from server.db.piccolo_app import APP_CONFIG
+
+    engine = engine_for_url(url)
+    piccolo_conf.DB = engine
+    for table in [*APP_CONFIG.table_classes, Migration]:
+        table._meta.db = engine
+    if isinstance(engine, SQLiteEngine):
+        _prepare_sqlite(Path(engine.path))
+    return engine
+
+
+def _prepare_sqlite(path: Path) -> None:
+    # WAL lets readers run while a writer commits; the setting is stored in the file.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        connection.execute("PRAGMA journal_mode=WAL")
+
+
+async def connect(url: str) -> Engine:
+    engine = bind(url)
+    if isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool(min_size=1, max_size=10)
+    return engine
+
+
+async def disconnect(engine: Engine) -> None:
+    if isinstance(engine, PostgresEngine):
+        await engine.close_connection_pool()
+
+
+async def migrate(url: str, *, verbose: bool = False) -> None:
+    """Apply every migration that has not run yet; safe to call on every start."""
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    bind(url)
+    output = io.StringIO()
+    # Piccolo prints its progress; keep start-up quiet unless asked (`studio migrate`).
+    with contextlib.nullcontext() if verbose else contextlib.redirect_stdout(output):
+        result = await run_forwards(app_name="studio")
+    if not result.success:
+        raise RuntimeError(f"Database migration failed: {result.message}\n{output.getvalue()}")
+
+
+async def ping(engine: Engine) -> bool:
+    try:
+        await engine.run_ddl("SELECT 1")
+    except Exception:
+        return False
+    return True

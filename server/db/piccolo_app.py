@@ -1,0 +1,11 @@
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from server.db.tables import Job, Upload
+
+APP_CONFIG = AppConfig(
+    app_name="studio",
+    migrations_folder_path=str(Path(__file__).parent / "migrations"),
+    table_classes=[Job, Upload],
+)

@@ -1,0 +1,75 @@
+"""Piccolo tables. Job rows are the truth: queues and channels only carry job ids and events."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+from piccolo.columns import (
+    JSON,
+    UUID,
+    BigInt,
+    Boolean,
+    DoublePrecision,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.table import Table
+
+
+def utc_now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+class Job(Table, tablename="jobs"):
+    id = UUID(primary_key=True, default=uuid.uuid4)
+    workflow = Varchar(length=100)
+    # The parameters as submitted (a random seed stays -1 here; `seed` holds the resolved one).
+    params = JSON(default="{}")
+    prompt = Text(default="")
+    negative_prompt = Text(default="")
+    model = Varchar(length=255, null=True, default=None)
+    aspect_ratio = Varchar(length=20, null=True, default=None)
+    width = Integer(null=True, default=None)
+    height = Integer(null=True, default=None)
+    batch_size = Integer(default=1)
+    seed = BigInt(null=True, default=None)
+    steps = Integer(null=True, default=None)
+    cfg = DoublePrecision(null=True, default=None)
+    sampler = Varchar(length=64, null=True, default=None)
+    scheduler = Varchar(length=64, null=True, default=None)
+    denoise = DoublePrecision(null=True, default=None)
+    status = Varchar(length=16, default="queued")
+    progress = Integer(default=0)
+    error = Text(null=True, default=None)
+    error_details = JSON(null=True, default=None)
+    outputs = JSON(default="[]")
+    comfy_prompt_id = Varchar(length=64, null=True, default=None)
+    worker = Varchar(length=255, null=True, default=None)
+    lease_expires_at = Timestamptz(null=True, default=None)
+    attempts = Integer(default=0)
+    favorite = Boolean(default=False)
+    remix_of = UUID(null=True, default=None)
+    owner = Varchar(length=255, null=True, default=None)
+    created_at = Timestamptz(default=utc_now)
+    started_at = Timestamptz(null=True, default=None)
+    finished_at = Timestamptz(null=True, default=None)
+    updated_at = Timestamptz(default=utc_now, auto_update=utc_now)
+    is_deleted = Boolean(default=False)
+
+
+class Upload(Table, tablename="uploads"):
+    id = UUID(primary_key=True, default=uuid.uuid4)
+    # The stored file name, used as the value of an image parameter.
+    name = Varchar(length=100, unique=True)
+    original_name = Varchar(length=255, default="")
+    content_type = Varchar(length=50, default="image/png")
+    width = Integer()
+    height = Integer()
+    size_bytes = BigInt()
+    sha256 = Varchar(length=64)
+    owner = Varchar(length=255, null=True, default=None)
+    created_at = Timestamptz(default=utc_now)
+    is_deleted = Boolean(default=False)

@@ -1,0 +1,136 @@
+"""Checks submitted parameters against a manifest and fills them into the graph."""
+
+from __future__ import annotations
+
+import copy
+import secrets
+from typing import Any
+
+import msgspec
+
+from server.errors import FieldError
+from server.workflows.manifest import (
+    RANDOM_SEED_MAX,
+    SEED_MAX,
+    AspectRatioParam,
+    ChoiceParam,
+    ImageParam,
+    IntegerParam,
+    ModelParam,
+    NumberParam,
+    Param,
+    SeedParam,
+    TextParam,
+    Workflow,
+)
+
+
+class ResolvedParams(msgspec.Struct, frozen=True):
+    """Every parameter with a concrete value: defaults applied, a random seed drawn."""
+
+    values: dict[str, Any]
+    # Upload names used by image parameters; the caller checks they exist.
+    images: list[str]
+
+
+def resolve(workflow: Workflow, submitted: dict[str, Any]) -> tuple[ResolvedParams, list[FieldError]]:
+    errors = [
+        FieldError(f"params.{name}", f"unknown parameter; {workflow.name} takes: {', '.join(workflow.manifest.params)}")
+        for name in submitted
+        if name not in workflow.manifest.params
+    ]
+    values: dict[str, Any] = {}
+    images: list[str] = []
+    for name, param in workflow.manifest.params.items():
+        field = f"params.{name}"
+        if name not in submitted or submitted[name] is None:
+            if isinstance(param, ImageParam) and param.required:
+                errors.append(FieldError(field, "an input image is required (upload it with POST /api/uploads)"))
+                continue
+            if isinstance(param, TextParam) and param.required:
+                errors.append(FieldError(field, "is required"))
+                continue
+            value = None if isinstance(param, ImageParam) else param.default
+        else:
+            value = submitted[name]
+            if problem := _check(param, value):
+                errors.append(FieldError(field, problem))
+                continue
+        if isinstance(param, SeedParam) and value == -1:
+            value = secrets.randbelow(RANDOM_SEED_MAX + 1)
+        if isinstance(param, ImageParam) and value is not None:
+            images.append(value)
+        values[name] = value
+    return ResolvedParams(values=values, images=images), errors
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check(param: Param, value: Any) -> str | None:
+    match param:
+        case TextParam():
+            if not isinstance(value, str):
+                return "must be a string"
+            if param.required and not value.strip():
+                return "must not be empty"
+            if len(value) > param.max_length:
+                return f"is {len(value)} characters long; the limit is {param.max_length}"
+        case IntegerParam() | NumberParam():
+            numeric = _is_int(value) if isinstance(param, IntegerParam) else (
+                _is_int(value) or isinstance(value, float)
+            )
+            if not numeric:
+                return "must be an integer" if isinstance(param, IntegerParam) else "must be a number"
+            if param.min is not None and value < param.min:
+                return f"must be at least {param.min} (got {value})"
+            if param.max is not None and value > param.max:
+                return f"must be at most {param.max} (got {value})"
+        case ChoiceParam():
+            if value not in param.choices:
+                return f"{value!r} is not one of: {', '.join(param.choices)}"
+        case AspectRatioParam():
+            if value not in param.presets:
+                return f"{value!r} is not one of: {', '.join(param.presets)}"
+        case SeedParam():
+            if not _is_int(value) or not -1 <= value <= SEED_MAX:
+                return f"must be -1 (random) or an integer from 0 to {SEED_MAX}"
+        case ModelParam():
+            if not isinstance(value, str) or not value.strip():
+                return "must be a model file name"
+        case ImageParam():
+            if not isinstance(value, str) or not value:
+                return "must be the name of an upload (from POST /api/uploads)"
+    return None
+
+
+def fill_graph(workflow: Workflow, values: dict[str, Any]) -> dict[str, Any]:
+    """The API-format graph with every parameter written into its bound node inputs."""
+    graph = copy.deepcopy(workflow.graph)
+
+    def put(binding: str, value: Any) -> None:
+        node_id, _, input_name = binding.partition(".")
+        graph[node_id]["inputs"][input_name] = value
+
+    for name, param in workflow.manifest.params.items():
+        value = values.get(name)
+        if value is None:
+            continue
+        if isinstance(param, AspectRatioParam):
+            width, height = param.presets[value]
+            for binding in param.width:
+                put(binding, width)
+            for binding in param.height:
+                put(binding, height)
+        for binding in param.bind:
+            put(binding, value)
+    return graph
+
+
+def dimensions(workflow: Workflow, values: dict[str, Any]) -> tuple[int | None, int | None]:
+    """Width and height the job will render at, when an aspect ratio parameter sets them."""
+    for name, param in workflow.manifest.params.items():
+        if isinstance(param, AspectRatioParam) and values.get(name) in param.presets:
+            return param.presets[values[name]]
+    return values.get("width"), values.get("height")
