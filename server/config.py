@@ -84,7 +84,8 @@ def _explain(exc: msgspec.ValidationError, raw: Mapping[str, Any]) -> str:
     reason, _, where = str(exc).replace("`", "").partition(" - at $.")
     field = where.split("[")[0]
     reason = reason[0].lower() + reason[1:]
-    return f"Invalid setting {_FIELD_TO_ENV.get(field, field)}={raw.get(field)!r}: {reason}."
+    source = f"{_FIELD_TO_ENV.get(field, field)} / --{field.replace('_', '-')}"
+    return f"Invalid setting {source}: {raw.get(field)!r} is not valid ({reason})."
 
 
 def _check_urls(settings: Settings) -> None:

@@ -29,8 +29,8 @@ class ResolvedParams(msgspec.Struct, frozen=True):
     """Every parameter with a concrete value: defaults applied, a random seed drawn."""
 
     values: dict[str, Any]
-    # Upload names used by image parameters; the caller checks they exist.
-    images: list[str]
+    # Image parameter -> upload name; the caller checks the uploads exist.
+    images: dict[str, str]
 
 
 def resolve(workflow: Workflow, submitted: dict[str, Any]) -> tuple[ResolvedParams, list[FieldError]]:
@@ -40,7 +40,7 @@ def resolve(workflow: Workflow, submitted: dict[str, Any]) -> tuple[ResolvedPara
         if name not in workflow.manifest.params
     ]
     values: dict[str, Any] = {}
-    images: list[str] = []
+    images: dict[str, str] = {}
     for name, param in workflow.manifest.params.items():
         field = f"params.{name}"
         if name not in submitted or submitted[name] is None:
@@ -59,7 +59,7 @@ def resolve(workflow: Workflow, submitted: dict[str, Any]) -> tuple[ResolvedPara
         if isinstance(param, SeedParam) and value == -1:
             value = secrets.randbelow(RANDOM_SEED_MAX + 1)
         if isinstance(param, ImageParam) and value is not None:
-            images.append(value)
+            images[name] = value
         values[name] = value
     return ResolvedParams(values=values, images=images), errors
 

@@ -1,0 +1,93 @@
+"""`create_app()`: the Litestar application, its dependencies and its error shape."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from litestar import Litestar, Request, Response
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.openapi import OpenAPIConfig
+from piccolo.engine.base import Engine
+
+from server.config import Settings
+from server.db.engine import connect, disconnect
+from server.errors import ErrorBody, FieldError, StudioError
+from server.health import health
+from server.jobs.controller import JobController
+from server.jobs.service import JobService
+from server.legacy.controller import LegacyController
+from server.outputs import serve_output
+from server.storage import LocalStorage
+from server.uploads.controller import UploadController
+from server.workflows.controller import WorkflowController
+from server.workflows.registry import WorkflowRegistry
+
+# Multipart overhead on top of the upload limit, so the image limit is the one users hit.
+BODY_MARGIN = 64 * 1024
+
+
+def create_app(settings: Settings) -> Litestar:
+    storage = LocalStorage(settings.data_path)
+    workflows = WorkflowRegistry.from_folder(Path(settings.workflows_dir))
+    jobs = JobService(workflows, storage)
+
+    @asynccontextmanager
+    async def database(app: Litestar) -> AsyncIterator[None]:
+        app.state.engine = await connect(settings.resolved_database_url)
+        try:
+            yield
+        finally:
+            await disconnect(app.state.engine)
+
+    def provide_engine(state: State) -> Engine:
+        return state.engine
+
+    return Litestar(
+        route_handlers=[
+            JobController,
+            WorkflowController,
+            UploadController,
+            LegacyController,
+            serve_output,
+            health,
+        ],
+        dependencies={
+            "settings": Provide(lambda: settings, sync_to_thread=False),
+            "storage": Provide(lambda: storage, sync_to_thread=False),
+            "workflows": Provide(lambda: workflows, sync_to_thread=False),
+            "jobs": Provide(lambda: jobs, sync_to_thread=False),
+            "engine": Provide(provide_engine, sync_to_thread=False),
+        },
+        lifespan=[database],
+        exception_handlers={StudioError: studio_error, HTTPException: http_error},
+        request_max_body_size=settings.upload_max_bytes + BODY_MARGIN,
+        openapi_config=OpenAPIConfig(title="Studio", version="0.1.0", path="/schema"),
+    )
+
+
+def studio_error(_: Request, exc: StudioError) -> Response[ErrorBody]:
+    return Response(ErrorBody(exc.status_code, exc.detail, exc.errors), status_code=exc.status_code)
+
+
+def http_error(request: Request, exc: HTTPException) -> Response[ErrorBody]:
+    """Litestar's own refusals (bad JSON, bad query values, unknown routes) in Studio's shape."""
+    errors: list[FieldError] = []
+    detail = exc.detail
+    if isinstance(exc, NotFoundException) and detail == "Not Found":
+        detail = f"Nothing at {request.method} {request.url.path} (job ids are UUIDs; see /schema for the routes)."
+    if isinstance(exc, ValidationException) and isinstance(exc.extra, list):
+        errors = [
+            FieldError(
+                "body" if item.get("key") == "data" else str(item.get("key") or "body"),
+                str(item.get("message", "")).replace("`", "'"),
+            )
+            for item in exc.extra
+            if isinstance(item, dict)
+        ]
+        if errors:
+            detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
+    return Response(ErrorBody(exc.status_code, detail, errors), status_code=exc.status_code)

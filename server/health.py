@@ -1,0 +1,49 @@
+"""GET /health: is the database reachable, and Redis when it is configured."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+from litestar import Response, get
+from piccolo.engine.base import Engine
+
+from server.config import Settings
+from server.db.engine import ping
+
+Check = Literal["healthy", "unhealthy", "disabled"]
+
+
+class Health(msgspec.Struct):
+    status: Literal["ok", "degraded"]
+    database: Check
+    redis: Check
+    mode: Literal["single-process", "scaled-out"]
+
+
+@get("/health", tags=["health"], summary="Liveness of Studio and its stores")
+async def health(settings: Settings, engine: Engine) -> Response[Health]:
+    database: Check = "healthy" if await ping(engine) else "unhealthy"
+    redis: Check = "disabled"
+    if settings.redis_url:
+        redis = "healthy" if await _ping_redis(settings.redis_url) else "unhealthy"
+    ok = database == "healthy" and redis != "unhealthy"
+    body = Health(
+        status="ok" if ok else "degraded",
+        database=database,
+        redis=redis,
+        mode="scaled-out" if settings.redis_url else "single-process",
+    )
+    return Response(body, status_code=200 if ok else 503)
+
+
+async def _ping_redis(url: str) -> bool:
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        return bool(await client.ping())
+    except Exception:
+        return False
+    finally:
+        await client.aclose()

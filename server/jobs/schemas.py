@@ -1,0 +1,86 @@
+"""Wire types of the jobs API."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Any, Literal
+
+import msgspec
+
+Status = Literal["queued", "processing", "finished", "failed", "cancelled"]
+ACTIVE_STATUSES: tuple[Status, ...] = ("queued", "processing")
+TERMINAL_STATUSES: tuple[Status, ...] = ("finished", "failed", "cancelled")
+
+
+class JobCreate(msgspec.Struct, forbid_unknown_fields=True):
+    workflow: str
+    params: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class RemixRequest(msgspec.Struct, forbid_unknown_fields=True):
+    # Parameters to change; everything else, the seed included, comes from the original job.
+    # Give "seed": -1 for a new random seed.
+    params: dict[str, Any] = msgspec.field(default_factory=dict)
+    workflow: str | None = None
+
+
+class Output(msgspec.Struct, kw_only=True):
+    # Path under the outputs folder, e.g. "<job id>/fox_00001_.png".
+    path: str
+    url: str
+    filename: str
+    node_id: str | None = None
+    content_type: str = "image/png"
+    width: int | None = None
+    height: int | None = None
+    size_bytes: int | None = None
+
+
+class Job(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    workflow: str
+    params: dict[str, Any]
+    prompt: str
+    negative_prompt: str
+    model: str | None
+    aspect_ratio: str | None
+    width: int | None
+    height: int | None
+    batch_size: int
+    seed: int | None
+    steps: int | None
+    cfg: float | None
+    sampler: str | None
+    scheduler: str | None
+    denoise: float | None
+    status: Status
+    progress: int
+    error: str | None
+    error_details: Any | None
+    outputs: list[Output]
+    comfy_prompt_id: str | None
+    worker: str | None
+    attempts: int
+    favorite: bool
+    remix_of: uuid.UUID | None
+    owner: str | None
+    created_at: datetime.datetime
+    started_at: datetime.datetime | None
+    finished_at: datetime.datetime | None
+    updated_at: datetime.datetime
+
+
+class JobPage(msgspec.Struct, kw_only=True):
+    items: list[Job]
+    # Pass as ?cursor= for the next (older) page; null on the last page.
+    next_cursor: str | None
+    limit: int
+
+
+class JobFilters(msgspec.Struct, kw_only=True, frozen=True):
+    statuses: tuple[Status, ...] = ()
+    workflow: str | None = None
+    favorite: bool | None = None
+    text: str | None = None
+    owner: str | None = None

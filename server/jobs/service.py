@@ -1,0 +1,107 @@
+"""Job use cases: accept, look up, list, cancel, remix, favorite and delete."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from server.errors import BadRequest, Conflict, FieldError, NotFound
+from server.jobs import repository
+from server.jobs.cursor import Cursor, decode_cursor, encode_cursor
+from server.jobs.schemas import TERMINAL_STATUSES, Job, JobCreate, JobFilters, JobPage, RemixRequest
+from server.storage import LocalStorage
+from server.uploads import repository as uploads
+from server.workflows.manifest import SeedParam, Workflow
+from server.workflows.params import dimensions, resolve
+from server.workflows.registry import WorkflowRegistry
+
+# Parameters with a column of their own, for filtering, display and the original system's API.
+COLUMN_PARAMS = ("prompt", "negative_prompt", "model", "aspect_ratio", "batch_size", "steps", "cfg", "sampler", "scheduler", "denoise")
+
+
+class JobService:
+    def __init__(self, workflows: WorkflowRegistry, storage: LocalStorage) -> None:
+        self.workflows = workflows
+        self.storage = storage
+
+    async def create(self, request: JobCreate, *, owner: str | None = None, remix_of: uuid.UUID | None = None) -> Job:
+        workflow = self.workflows.get(request.workflow)
+        resolved, errors = resolve(workflow, request.params)
+        present = await uploads.existing_names(list(resolved.images.values()))
+        errors += [
+            FieldError(f"params.{name}", f"no upload named {upload!r}; upload the image with POST /api/uploads first")
+            for name, upload in resolved.images.items()
+            if upload not in present
+        ]
+        if errors:
+            raise BadRequest.from_fields(errors)
+        values = resolved.values
+        width, height = dimensions(workflow, values)
+        row: dict[str, Any] = {
+            name: values[name] for name in COLUMN_PARAMS if name in values and values[name] is not None
+        }
+        return await repository.insert(
+            {
+                **row,
+                "workflow": workflow.name,
+                "params": request.params,
+                "seed": _seed(workflow, values),
+                "width": width,
+                "height": height,
+                "owner": owner,
+                "remix_of": remix_of,
+            }
+        )
+
+    async def get(self, job_id: uuid.UUID) -> Job:
+        job = await repository.get(job_id)
+        if job is None:
+            raise NotFound(f"No job with id {job_id}.", [FieldError("id", "no such job")])
+        return job
+
+    async def list(self, filters: JobFilters, *, limit: int, cursor: str | None = None, offset: int = 0) -> JobPage:
+        position = decode_cursor(cursor) if cursor else None
+        jobs, more = await repository.page(filters, limit=limit, cursor=position, offset=offset)
+        next_cursor = encode_cursor(Cursor(jobs[-1].created_at, jobs[-1].id)) if more and jobs else None
+        return JobPage(items=jobs, next_cursor=next_cursor, limit=limit)
+
+    async def cancel(self, job_id: uuid.UUID) -> Job:
+        job = await self.get(job_id)
+        if job.status in TERMINAL_STATUSES:
+            raise Conflict(f"Job {job_id} is already {job.status}; there is nothing to cancel.")
+        if not await repository.cancel_queued(job_id):
+            raise Conflict(f"Job {job_id} has started running and can no longer be cancelled from the queue.")
+        return await self.get(job_id)
+
+    async def remix(self, job_id: uuid.UUID, request: RemixRequest, *, owner: str | None = None) -> Job:
+        original = await self.get(job_id)
+        workflow = self.workflows.get(request.workflow or original.workflow)
+        params = dict(original.params)
+        # Keep the seed that produced the image unless the remix asks for another.
+        for name, param in workflow.manifest.params.items():
+            if isinstance(param, SeedParam) and original.seed is not None:
+                params[name] = original.seed
+        if request.workflow and request.workflow != original.workflow:
+            params = {k: v for k, v in params.items() if k in workflow.manifest.params}
+        params.update(request.params)
+        return await self.create(JobCreate(workflow=workflow.name, params=params), owner=owner, remix_of=original.id)
+
+    async def set_favorite(self, job_id: uuid.UUID, favorite: bool) -> Job:
+        if not await repository.set_favorite(job_id, favorite):
+            await self.get(job_id)
+        return await self.get(job_id)
+
+    async def delete(self, job_id: uuid.UUID) -> None:
+        job = await self.get(job_id)
+        if job.status == "processing":
+            raise Conflict(f"Job {job_id} is running; cancel it before deleting it.")
+        if not await repository.soft_delete(job_id):
+            raise NotFound(f"No job with id {job_id}.", [FieldError("id", "no such job")])
+        self.storage.delete_tree("outputs", str(job_id))
+
+
+def _seed(workflow: Workflow, values: dict[str, Any]) -> int | None:
+    return next(
+        (values[name] for name, param in workflow.manifest.params.items() if isinstance(param, SeedParam)),
+        None,
+    )

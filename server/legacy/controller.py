@@ -1,0 +1,95 @@
+"""The original Flask system's routes, kept so its clients keep working."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_202_ACCEPTED
+
+from server.jobs.schemas import Job, JobCreate, JobFilters, Status
+from server.jobs.service import JobService
+
+DEFAULT_WORKFLOW = "text_to_image"
+
+
+class LegacyTask(msgspec.Struct, kw_only=True):
+    task_id: uuid.UUID
+    status: Status
+    progress: int
+    image_url: str | None
+    image_urls: list[str]
+    error: str | None
+    workflow: str
+    prompt: str
+    model: str | None
+    aspect_ratio: str | None
+    batch_size: int
+    seed: int | None
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+
+
+class LegacyCancel(msgspec.Struct):
+    success: bool
+    message: str
+
+
+class LegacyHistory(msgspec.Struct):
+    history: list[LegacyTask]
+    limit: int
+    offset: int
+
+
+def legacy_task(job: Job) -> LegacyTask:
+    urls = [output.url for output in job.outputs]
+    return LegacyTask(
+        task_id=job.id,
+        status=job.status,
+        progress=job.progress,
+        image_url=urls[0] if urls else None,
+        image_urls=urls,
+        error=job.error,
+        workflow=job.workflow,
+        prompt=job.prompt,
+        model=job.model,
+        aspect_ratio=job.aspect_ratio,
+        batch_size=job.batch_size,
+        seed=job.seed,
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+    )
+
+
+class LegacyController(Controller):
+    path = "/api"
+    tags = ["original system (aliases)"]
+
+    @post("/generate", status_code=HTTP_202_ACCEPTED, summary="Alias: submit a job from flat fields")
+    async def generate(self, data: dict[str, Any], jobs: JobService) -> LegacyTask:
+        params = dict(data)
+        workflow = params.pop("workflow", None) or DEFAULT_WORKFLOW
+        return legacy_task(await jobs.create(JobCreate(workflow=str(workflow), params=params)))
+
+    @get("/status/{job_id:uuid}", summary="Alias of GET /api/jobs/{id}")
+    async def status(self, job_id: uuid.UUID, jobs: JobService) -> LegacyTask:
+        return legacy_task(await jobs.get(job_id))
+
+    @post("/cancel/{job_id:uuid}", status_code=200, summary="Alias of POST /api/jobs/{id}/cancel")
+    async def cancel(self, job_id: uuid.UUID, jobs: JobService) -> LegacyCancel:
+        await jobs.cancel(job_id)
+        return LegacyCancel(success=True, message="Task cancelled")
+
+    @get("/history", summary="Alias of GET /api/jobs with limit/offset")
+    async def history(
+        self,
+        jobs: JobService,
+        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+        offset: Annotated[int, Parameter(ge=0)] = 0,
+    ) -> LegacyHistory:
+        page = await jobs.list(JobFilters(), limit=limit, offset=offset)
+        return LegacyHistory(history=[legacy_task(job) for job in page.items], limit=limit, offset=offset)

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from litestar import Controller, get
+
+from server.errors import NotFound
+from server.workflows.registry import WorkflowRegistry
+from server.workflows.schemas import WorkflowInfo, workflow_info
+
+
+class WorkflowController(Controller):
+    path = "/api/workflows"
+    tags = ["workflows"]
+
+    @get("/", summary="Every workflow with its parameters")
+    async def list_workflows(self, workflows: WorkflowRegistry) -> list[WorkflowInfo]:
+        return [workflow_info(workflow) for workflow in workflows]
+
+    @get("/{name:str}", summary="One workflow with each parameter's schema")
+    async def get_workflow(self, name: str, workflows: WorkflowRegistry) -> WorkflowInfo:
+        workflow = workflows.find(name)
+        if workflow is None:
+            raise NotFound(f"No workflow named {name!r}; GET /api/workflows lists them.")
+        return workflow_info(workflow)
