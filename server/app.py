@@ -88,6 +88,8 @@ def http_error(request: Request, exc: HTTPException) -> Response[ErrorBody]:
             for item in exc.extra
             if isinstance(item, dict)
         ]
-        if errors:
-            detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
+    if errors:
+        detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
+    elif exc.status_code == 400 and request.method in ("POST", "PUT", "PATCH"):
+        detail = f"The request body could not be read: {detail}."
     return Response(ErrorBody(exc.status_code, detail, errors), status_code=exc.status_code)

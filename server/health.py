@@ -6,6 +6,7 @@ from typing import Literal
 
 import msgspec
 from litestar import Response, get
+from litestar.di import NamedDependency
 from piccolo.engine.base import Engine
 
 from server.config import Settings
@@ -22,7 +23,7 @@ class Health(msgspec.Struct):
 
 
 @get("/health", tags=["health"], summary="Liveness of Studio and its stores")
-async def health(settings: Settings, engine: Engine) -> Response[Health]:
+async def health(settings: NamedDependency[Settings], engine: NamedDependency[Engine]) -> Response[Health]:
     database: Check = "healthy" if await ping(engine) else "unhealthy"
     redis: Check = "disabled"
     if settings.redis_url:

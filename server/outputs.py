@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from litestar import get
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.response import File
 
 from server.errors import BadRequest, FieldError, NotFound
@@ -10,7 +12,7 @@ from server.storage import LocalStorage, UnsafePath
 
 
 @get("/outputs/{path:path}", tags=["outputs"], summary="A stored output file")
-async def serve_output(path: str, storage: LocalStorage) -> File:
+async def serve_output(path: FromPath[str], storage: NamedDependency[LocalStorage]) -> File:
     try:
         target = storage.path("outputs", path.lstrip("/"))
     except UnsafePath:

@@ -291,6 +291,8 @@ class ComfySession:
             follower.resolve_missing("ComfyUI has no trace of the prompt (restarted?)")
 
     def _note_running(self, follower: PromptFollower) -> None:
+        if follower.done:  # its last frames came in while /queue was being asked
+            return
         self._executing = follower.prompt_id
         if self._replayed_node is not None:
             follower.feed(Executing(self._replayed_node, prompt_id=follower.prompt_id))

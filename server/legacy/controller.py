@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_202_ACCEPTED
 
 from server.jobs.schemas import Job, JobCreate, JobFilters, Status
@@ -70,26 +71,26 @@ class LegacyController(Controller):
     tags = ["original system (aliases)"]
 
     @post("/generate", status_code=HTTP_202_ACCEPTED, summary="Alias: submit a job from flat fields")
-    async def generate(self, data: dict[str, Any], jobs: JobService) -> LegacyTask:
+    async def generate(self, data: JSONBody[dict[str, Any]], jobs: NamedDependency[JobService]) -> LegacyTask:
         params = dict(data)
         workflow = params.pop("workflow", None) or DEFAULT_WORKFLOW
         return legacy_task(await jobs.create(JobCreate(workflow=str(workflow), params=params)))
 
     @get("/status/{job_id:uuid}", summary="Alias of GET /api/jobs/{id}")
-    async def status(self, job_id: uuid.UUID, jobs: JobService) -> LegacyTask:
+    async def status(self, job_id: FromPath[uuid.UUID], jobs: NamedDependency[JobService]) -> LegacyTask:
         return legacy_task(await jobs.get(job_id))
 
     @post("/cancel/{job_id:uuid}", status_code=200, summary="Alias of POST /api/jobs/{id}/cancel")
-    async def cancel(self, job_id: uuid.UUID, jobs: JobService) -> LegacyCancel:
+    async def cancel(self, job_id: FromPath[uuid.UUID], jobs: NamedDependency[JobService]) -> LegacyCancel:
         await jobs.cancel(job_id)
         return LegacyCancel(success=True, message="Task cancelled")
 
     @get("/history", summary="Alias of GET /api/jobs with limit/offset")
     async def history(
         self,
-        jobs: JobService,
-        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        jobs: NamedDependency[JobService],
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> LegacyHistory:
         page = await jobs.list(JobFilters(), limit=limit, offset=offset)
         return LegacyHistory(history=[legacy_task(job) for job in page.items], limit=limit, offset=offset)

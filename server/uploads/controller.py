@@ -2,14 +2,13 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from typing import Annotated
 
 import anyio
 import msgspec
 from litestar import Controller, post
+from litestar.di import NamedDependency
 from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import MultipartBody
 
 from server.config import Settings
 from server.errors import BadRequest, FieldError, PayloadTooLarge
@@ -36,9 +35,9 @@ class UploadController(Controller):
     @post("/", summary="Upload an input image (multipart field `file`)")
     async def upload(
         self,
-        data: Annotated[dict[str, UploadFile | str], Body(media_type=RequestEncodingType.MULTI_PART)],
-        settings: Settings,
-        storage: LocalStorage,
+        data: MultipartBody[dict[str, UploadFile | str]],
+        settings: NamedDependency[Settings],
+        storage: NamedDependency[LocalStorage],
     ) -> UploadInfo:
         file = data.get("file", data.get("image"))
         if not isinstance(file, UploadFile):

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from litestar import Controller, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 
 from server.errors import NotFound
 from server.workflows.registry import WorkflowRegistry
@@ -12,11 +14,11 @@ class WorkflowController(Controller):
     tags = ["workflows"]
 
     @get("/", summary="Every workflow with its parameters")
-    async def list_workflows(self, workflows: WorkflowRegistry) -> list[WorkflowInfo]:
+    async def list_workflows(self, workflows: NamedDependency[WorkflowRegistry]) -> list[WorkflowInfo]:
         return [workflow_info(workflow) for workflow in workflows]
 
     @get("/{name:str}", summary="One workflow with each parameter's schema")
-    async def get_workflow(self, name: str, workflows: WorkflowRegistry) -> WorkflowInfo:
+    async def get_workflow(self, name: FromPath[str], workflows: NamedDependency[WorkflowRegistry]) -> WorkflowInfo:
         workflow = workflows.find(name)
         if workflow is None:
             raise NotFound(f"No workflow named {name!r}; GET /api/workflows lists them.")
