@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.comfy.messages import NodeError, NodeErrorItem
+from server.comfy.messages import NodeError, NodeErrorItem, PromptRejected
 
 _MAX_LISTED_OPTIONS = 12
 
@@ -50,6 +50,12 @@ class ComfyRejected(ComfyError):
         self.prompt_id = prompt_id
         self.sentences = describe_node_errors(node_errors) or [_top_level(message, details)]
         super().__init__("; ".join(self.sentences))
+
+    @classmethod
+    def from_body(cls, body: PromptRejected) -> ComfyRejected:
+        """From a POST /prompt 400 body."""
+        error = body.error
+        return cls(error.type, error.message, body.node_errors, details=error.details)
 
 
 def _top_level(message: str, details: str) -> str:

@@ -79,13 +79,7 @@ class ComfyClient:
             body["extra_data"] = dict(extra_data)
         resp = await self._request("POST", "/prompt", json=body)
         if resp.status_code == 400:
-            rejected = _decode(resp, PromptRejected)
-            raise ComfyRejected(
-                rejected.error.type,
-                rejected.error.message,
-                rejected.node_errors,
-                details=rejected.error.details,
-            )
+            raise ComfyRejected.from_body(_decode(resp, PromptRejected))
         accepted = _decode(_checked(resp), PromptAccepted)
         if accepted.node_errors:
             await self._withdraw(accepted.prompt_id)
