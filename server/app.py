@@ -10,6 +10,7 @@ from litestar import Litestar, Request, Response
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.logging.config import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from piccolo.engine.base import Engine
 
@@ -64,6 +65,7 @@ def create_app(settings: Settings) -> Litestar:
         },
         lifespan=[database],
         exception_handlers={StudioError: studio_error, HTTPException: http_error},
+        logging_config=LoggingConfig(log_exceptions="always"),
         request_max_body_size=settings.upload_max_bytes + BODY_MARGIN,
         openapi_config=OpenAPIConfig(title="Studio", version="0.1.0", path="/schema"),
     )

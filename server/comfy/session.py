@@ -66,6 +66,7 @@ class ComfySession:
         self._followers: dict[str, PromptFollower] = {}
         self._stale: set[str] = set()  # followers to reconcile once connected
         self._reconciling: dict[str, asyncio.Task[None]] = {}
+        self._reconcile_again: set[str] = set()
         self._executing: str | None = None  # our prompt between execution_start and its end
         self._replayed_node: str | None = None  # `executing` without prompt_id after reconnect
         self._connected = asyncio.Event()
@@ -253,24 +254,33 @@ class ComfySession:
             self._reconciling[follower.prompt_id] = asyncio.create_task(
                 self._reconcile(follower), name=f"comfy-reconcile-{follower.prompt_id}"
             )
+        else:
+            # The answers in flight may predate what caused this request (e.g. /queue said
+            # "running" just before executing(null) came in): ask again afterwards.
+            self._reconcile_again.add(follower.prompt_id)
 
     async def _reconcile(self, follower: PromptFollower) -> None:
         initial, maximum = self._backoff
         delay = initial
+        prompt_id = follower.prompt_id
         try:
             while not follower.done:
+                self._reconcile_again.discard(prompt_id)
                 try:
                     await self._reconcile_once(follower)
-                    return
                 except ComfyError as exc:
                     # Unavailable while restarting; retried until it answers or we close.
-                    log.info("reconciling %s failed: %s", follower.prompt_id, exc)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, maximum)
+                    log.info("reconciling %s failed: %s", prompt_id, exc)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, maximum)
+                    continue
+                if prompt_id not in self._reconcile_again:
+                    return
         finally:
-            self._reconciling.pop(follower.prompt_id, None)
+            self._reconciling.pop(prompt_id, None)
+            self._reconcile_again.discard(prompt_id)
             if follower.done:
-                self._forget(follower.prompt_id)
+                self._forget(prompt_id)
 
     async def _reconcile_once(self, follower: PromptFollower) -> None:
         prompt_id = follower.prompt_id

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from typing import Any
 
 import anyio
 import msgspec
@@ -35,7 +36,7 @@ class UploadController(Controller):
     @post("/", summary="Upload an input image (multipart field `file`)")
     async def upload(
         self,
-        data: MultipartBody[dict[str, UploadFile | str]],
+        data: MultipartBody[dict[str, Any]],
         settings: NamedDependency[Settings],
         storage: NamedDependency[LocalStorage],
     ) -> UploadInfo:

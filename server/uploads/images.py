@@ -38,7 +38,9 @@ def prepare_image(raw: bytes, max_side: int) -> PreparedImage:
             image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise NotAnImage("the image has too many pixels to process safely") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except UnidentifiedImageError:
+        raise NotAnImage("the file is not a readable PNG, JPEG or WebP image") from None
+    except (OSError, SyntaxError, ValueError) as exc:
         raise NotAnImage(f"the file is not a readable PNG, JPEG or WebP image ({exc})") from None
 
     image = ImageOps.exif_transpose(image)

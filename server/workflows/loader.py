@@ -40,13 +40,7 @@ def load_workflows(folder: Path) -> dict[str, Workflow]:
 
 def load_workflow(folder: Path) -> Workflow:
     manifest_path = folder / MANIFEST_FILE
-    try:
-        manifest = msgspec.json.decode(manifest_path.read_bytes(), type=Manifest)
-    except msgspec.ValidationError as exc:
-        reason, _, where = str(exc).replace("`", "").partition(" - at $")
-        raise WorkflowError(f"{manifest_path}: {where.lstrip('.') or 'top level'}: {reason}") from None
-    except msgspec.DecodeError as exc:
-        raise WorkflowError(f"{manifest_path}: not valid JSON ({exc})") from None
+    manifest = _decode_manifest(manifest_path)
     graph_path = folder / manifest.graph
     try:
         graph = msgspec.json.decode(graph_path.read_bytes())
@@ -61,6 +55,28 @@ def load_workflow(folder: Path) -> Workflow:
         if problem:
             raise WorkflowError(f"{manifest_path}: params.{name}.{problem}")
     return Workflow(name=folder.name, manifest=manifest, graph=graph)
+
+
+def _decode_manifest(path: Path) -> Manifest:
+    try:
+        raw = msgspec.json.decode(path.read_bytes())
+    except msgspec.DecodeError as exc:
+        raise WorkflowError(f"{path}: not valid JSON ({exc})") from None
+    # Each parameter on its own first, so an error names the parameter, not "params[...]".
+    params = raw.get("params") if isinstance(raw, dict) else None
+    for name, spec in (params.items() if isinstance(params, dict) else ()):
+        _convert(spec, Param, path, f"params.{name}")
+    return _convert(raw, Manifest, path, "")
+
+
+def _convert(value: Any, type_: Any, path: Path, prefix: str) -> Any:
+    try:
+        return msgspec.convert(value, type_)
+    except msgspec.ValidationError as exc:
+        reason, _, where = str(exc).partition(" - at `$")
+        field = f"{prefix}{where.rstrip('`')}".lstrip(".") or "top level"
+        reason = reason.replace("`", "'")
+        raise WorkflowError(f"{path}: {field}: {reason}") from None
 
 
 def _check_bindings(param: Param, graph: dict[str, Any]) -> str | None:
