@@ -19,7 +19,9 @@ Frame = str | bytes
 
 @cache
 def load(name: str) -> dict[str, Any]:
-    path = next(CAPTURES.glob(f"{name}*.json"))
+    """A capture by full name or by number ("12" is 12_upload_image, not 12b_...)."""
+    exact = CAPTURES / f"{name}.json"
+    path = exact if exact.exists() else next(iter(sorted(CAPTURES.glob(f"{name}_*.json"))))
     return json.loads(path.read_text())
 
 
@@ -45,9 +47,16 @@ def frame_of(event: dict[str, Any]) -> Frame:
     # Frames over 4 KiB were recorded without their bytes (09a/09b): rebuild one with the
     # recorded header and an image of the recorded size.
     spec = binary["image"]
+    return bytes.fromhex(binary["first8_hex"]) + _image(
+        spec["mode"], spec["width"], spec["height"], spec["pil_format"]
+    )
+
+
+@cache
+def _image(mode: str, width: int, height: int, fmt: str) -> bytes:
     buf = io.BytesIO()
-    Image.new(spec["mode"], (spec["width"], spec["height"])).save(buf, spec["pil_format"])
-    return bytes.fromhex(binary["first8_hex"]) + buf.getvalue()
+    Image.new(mode, (width, height)).save(buf, fmt)
+    return buf.getvalue()
 
 
 def ws_frames(name: str, socket: str = "ws") -> list[Frame]:

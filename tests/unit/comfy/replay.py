@@ -2,7 +2,8 @@
 
 Each client connection plays the next Segment. The first frame a client sends is kept (the
 session must announce feature_flags). GET requests on other paths are answered from
-`http`, which is enough for the session's /history and /queue reconciliation.
+`http` (Answers there are given in turn), enough for the session's /history and /queue
+reconciliation.
 """
 
 from __future__ import annotations
@@ -19,6 +20,16 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.http11 import Request, Response
 
 from tests.unit.comfy.captures import Frame
+
+
+class Answers:
+    """Bodies for one path, given in turn; the last one repeats."""
+
+    def __init__(self, *bodies: Any) -> None:
+        self._bodies = list(bodies)
+
+    def next(self) -> Any:
+        return self._bodies.pop(0) if len(self._bodies) > 1 else self._bodies[0]
 
 
 @dataclass
@@ -58,7 +69,10 @@ class ReplayServer:
         self.http_paths.append(request.path)
         if request.path not in self.http:
             return connection.respond(http.HTTPStatus.NOT_FOUND, "")
-        return connection.respond(http.HTTPStatus.OK, json.dumps(self.http[request.path]))
+        body = self.http[request.path]
+        if isinstance(body, Answers):
+            body = body.next()
+        return connection.respond(http.HTTPStatus.OK, json.dumps(body))
 
     async def _handler(self, ws: ServerConnection) -> None:
         index = self._connections
