@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from tests.comfyui_double.fixtures import comfy_double, comfy_double_process, comfy_double_settings  # noqa: F401
+
+
+@pytest.fixture
+async def http(comfy_double) -> AsyncIterator[httpx.AsyncClient]:  # noqa: F811
+    async with httpx.AsyncClient(base_url=comfy_double.url, timeout=5.0) as client:
+        yield client
