@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 from litestar import Litestar, Request, Response
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -24,6 +25,8 @@ from server.legacy.controller import LegacyController
 from server.outputs import serve_output
 from server.storage import LocalStorage
 from server.uploads.controller import UploadController
+from server.worker.broker import JobQueue, make_broker
+from server.worker.runtime import WorkerRuntime, start_worker
 from server.workflows.controller import WorkflowController
 from server.workflows.registry import WorkflowRegistry
 
@@ -31,10 +34,13 @@ from server.workflows.registry import WorkflowRegistry
 BODY_MARGIN = 64 * 1024
 
 
-def create_app(settings: Settings) -> Litestar:
+def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
+    """The API. `with_worker` embeds a Dramatiq worker that runs jobs on the ComfyUI lanes
+    (`studio serve`); without it jobs wait for `studio worker` processes (`--no-worker`)."""
     storage = LocalStorage(settings.data_path)
     workflows = WorkflowRegistry.from_folder(Path(settings.workflows_dir))
-    jobs = JobService(workflows, storage)
+    broker = make_broker(settings)
+    jobs = JobService(workflows, storage, JobQueue(broker))
 
     @asynccontextmanager
     async def database(app: Litestar) -> AsyncIterator[None]:
@@ -43,6 +49,15 @@ def create_app(settings: Settings) -> Litestar:
             yield
         finally:
             await disconnect(app.state.engine)
+
+    @asynccontextmanager
+    async def worker(app: Litestar) -> AsyncIterator[None]:
+        runtime = WorkerRuntime(settings, broker, storage, workflows, single_process=not settings.redis_url)
+        dramatiq_worker = await anyio.to_thread.run_sync(start_worker, runtime)
+        try:
+            yield
+        finally:
+            await anyio.to_thread.run_sync(dramatiq_worker.stop)
 
     def provide_engine(state: State) -> Engine:
         return state.engine
@@ -63,7 +78,7 @@ def create_app(settings: Settings) -> Litestar:
             "jobs": Provide(lambda: jobs, sync_to_thread=False),
             "engine": Provide(provide_engine, sync_to_thread=False),
         },
-        lifespan=[database],
+        lifespan=[database, worker] if with_worker else [database],
         exception_handlers={StudioError: studio_error, HTTPException: http_error},
         logging_config=LoggingConfig(log_exceptions="always"),
         request_max_body_size=settings.upload_max_bytes + BODY_MARGIN,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Annotated, Any, Mapping
 
@@ -27,10 +28,23 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     upload_max_side: Positive = 2048
     output_retention_days: Positive = 30
     upload_retention_hours: Positive = 24
+    # Workers. The name identifies this host's lanes across restarts (default: the host name).
+    worker_name: str = ""
+    lease_seconds: Annotated[float, msgspec.Meta(gt=0)] = 30.0
+    comfy_retries: Annotated[int, msgspec.Meta(ge=0)] = 12
+    comfy_retry_delay: Annotated[float, msgspec.Meta(ge=0)] = 5.0
+    # Runs of one job (ComfyUI restarted and forgot it, a worker died) before it fails.
+    max_attempts: Positive = 3
+    recovery_interval: Annotated[float, msgspec.Meta(gt=0)] = 10.0
+    resend_after: Annotated[float, msgspec.Meta(gt=0)] = 300.0
 
     @property
     def data_path(self) -> Path:
         return Path(self.data_dir)
+
+    @property
+    def resolved_worker_name(self) -> str:
+        return self.worker_name or socket.gethostname()
 
     @property
     def resolved_database_url(self) -> str:
@@ -54,6 +68,13 @@ ENV_VARS: dict[str, str] = {
     "STUDIO_UPLOAD_MAX_SIDE": "upload_max_side",
     "STUDIO_OUTPUT_RETENTION_DAYS": "output_retention_days",
     "STUDIO_UPLOAD_RETENTION_HOURS": "upload_retention_hours",
+    "STUDIO_WORKER_NAME": "worker_name",
+    "STUDIO_LEASE_SECONDS": "lease_seconds",
+    "STUDIO_COMFY_RETRIES": "comfy_retries",
+    "STUDIO_COMFY_RETRY_DELAY": "comfy_retry_delay",
+    "STUDIO_MAX_ATTEMPTS": "max_attempts",
+    "STUDIO_RECOVERY_INTERVAL": "recovery_interval",
+    "STUDIO_RESEND_AFTER": "resend_after",
 }
 _FIELD_TO_ENV = {field: env for env, field in ENV_VARS.items()}
 _LIST_FIELDS = {"comfy_urls"}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import os
 import sqlite3
 from pathlib import Path
 
+from asyncpg import Pool
 from piccolo.apps.migrations.tables import Migration
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
@@ -20,11 +22,42 @@ os.environ.setdefault("PICCOLO_CONF", "server.db.piccolo_conf")
 SQLITE_BUSY_TIMEOUT = 30
 
 
+class LoopPoolPostgresEngine(PostgresEngine):
+    """A PostgreSQL engine with one connection pool per event loop.
+
+    asyncpg pools belong to the loop that created them, and `studio serve` runs two: the API's
+    and the embedded worker's. Each loop starts its own pool; a loop without one gets a fresh
+    connection per query.
+    """
+
+    def __init__(self, config: dict) -> None:
+        self._pools: dict[asyncio.AbstractEventLoop | None, Pool] = {}
+        super().__init__(config=config)
+
+    @property  # type: ignore[override]
+    def pool(self) -> Pool | None:
+        return self._pools.get(_current_loop())
+
+    @pool.setter
+    def pool(self, value: Pool | None) -> None:
+        if value is None:
+            self._pools.pop(_current_loop(), None)
+        else:
+            self._pools[_current_loop()] = value
+
+
+def _current_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
 def engine_for_url(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         path = url.removeprefix("sqlite:///")
         return SQLiteEngine(path=path, timeout=SQLITE_BUSY_TIMEOUT)
-    return PostgresEngine(config={"dsn": url.replace("postgres://", "postgresql://", 1)})
+    return LoopPoolPostgresEngine(config={"dsn": url.replace("postgres://", "postgresql://", 1)})
 
 
 def bind(url: str) -> Engine:
@@ -50,13 +83,18 @@ def _prepare_sqlite(path: Path) -> None:
 
 async def connect(url: str) -> Engine:
     engine = bind(url)
-    if isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool(min_size=1, max_size=10)
+    await open_pool(engine)
     return engine
 
 
+async def open_pool(engine: Engine) -> None:
+    """Give the running event loop its own PostgreSQL pool (SQLite needs none)."""
+    if isinstance(engine, PostgresEngine) and engine.pool is None:
+        await engine.start_connection_pool(min_size=1, max_size=10)
+
+
 async def disconnect(engine: Engine) -> None:
-    if isinstance(engine, PostgresEngine):
+    if isinstance(engine, PostgresEngine) and engine.pool is not None:
         await engine.close_connection_pool()
 
 

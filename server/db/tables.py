@@ -47,8 +47,15 @@ class Job(Table, tablename="jobs"):
     error_details = JSON(null=True, default=None)
     outputs = JSON(default="[]")
     comfy_prompt_id = Varchar(length=64, null=True, default=None)
+    # The process running the job (owns the lease) and the lane it runs on: "<worker name> <ComfyUI URL>".
+    # The lane outlives the process, so a restarted worker can re-attach to its own jobs.
     worker = Varchar(length=255, null=True, default=None)
+    lane = Varchar(length=500, null=True, default=None)
     lease_expires_at = Timestamptz(null=True, default=None)
+    cancel_requested = Boolean(default=False)
+    # When a queue message was last sent; queued jobs are sent again after a while in case the
+    # broker lost the message (the in-memory broker forgets on restart, Redis may be flushed).
+    enqueued_at = Timestamptz(null=True, default=None)
     attempts = Integer(default=0)
     favorite = Boolean(default=False)
     remix_of = UUID(null=True, default=None)

@@ -9,7 +9,6 @@ import msgspec
 from piccolo.columns.combination import WhereRaw
 
 from server.db.tables import Job as JobRow
-from server.db.tables import utc_now
 from server.jobs.cursor import Cursor
 from server.jobs.schemas import Job, JobFilters
 
@@ -74,15 +73,6 @@ async def update_where(job_id: uuid.UUID, changes: dict[Any, Any], *, statuses: 
         condition &= JobRow.status.is_in(list(statuses))
     changed = await JobRow.update(changes).where(condition).returning(JobRow.id)
     return bool(changed)
-
-
-async def cancel_queued(job_id: uuid.UUID) -> bool:
-    now = utc_now()
-    return await update_where(
-        job_id,
-        {JobRow.status: "cancelled", JobRow.finished_at: now, JobRow.progress: 0},
-        statuses=("queued",),
-    )
 
 
 async def set_favorite(job_id: uuid.UUID, favorite: bool) -> bool:

@@ -61,6 +61,10 @@ class Job(msgspec.Struct, kw_only=True):
     outputs: list[Output]
     comfy_prompt_id: str | None
     worker: str | None
+    # "<worker name> <ComfyUI URL>" of the lane running the job.
+    lane: str | None
+    # A cancel was asked for while the job ran; its worker is stopping it.
+    cancel_requested: bool
     attempts: int
     favorite: bool
     remix_of: uuid.UUID | None

@@ -6,11 +6,12 @@ import uuid
 from typing import Any
 
 from server.errors import BadRequest, Conflict, FieldError, NotFound
-from server.jobs import repository
+from server.jobs import repository, transitions
 from server.jobs.cursor import Cursor, decode_cursor, encode_cursor
 from server.jobs.schemas import TERMINAL_STATUSES, Job, JobCreate, JobFilters, JobPage, RemixRequest
 from server.storage import LocalStorage
 from server.uploads import repository as uploads
+from server.worker.broker import JobQueue
 from server.workflows.manifest import SeedParam, Workflow
 from server.workflows.params import dimensions, resolve
 from server.workflows.registry import WorkflowRegistry
@@ -20,9 +21,10 @@ COLUMN_PARAMS = ("prompt", "negative_prompt", "model", "aspect_ratio", "batch_si
 
 
 class JobService:
-    def __init__(self, workflows: WorkflowRegistry, storage: LocalStorage) -> None:
+    def __init__(self, workflows: WorkflowRegistry, storage: LocalStorage, queue: JobQueue) -> None:
         self.workflows = workflows
         self.storage = storage
+        self.queue = queue
 
     async def create(self, request: JobCreate, *, owner: str | None = None, remix_of: uuid.UUID | None = None) -> Job:
         workflow = self.workflows.get(request.workflow)
@@ -40,7 +42,7 @@ class JobService:
         row: dict[str, Any] = {
             name: values[name] for name in COLUMN_PARAMS if name in values and values[name] is not None
         }
-        return await repository.insert(
+        job = await repository.insert(
             {
                 **row,
                 "workflow": workflow.name,
@@ -52,6 +54,8 @@ class JobService:
                 "remix_of": remix_of,
             }
         )
+        await self.queue.enqueue(job.id)
+        return await self.get(job.id)
 
     async def get(self, job_id: uuid.UUID) -> Job:
         job = await repository.get(job_id)
@@ -66,11 +70,14 @@ class JobService:
         return JobPage(items=jobs, next_cursor=next_cursor, limit=limit)
 
     async def cancel(self, job_id: uuid.UUID) -> Job:
+        """A queued job is cancelled at once; a running one is stopped by its worker, which
+        then marks it cancelled (or finished, if ComfyUI completed it first)."""
         job = await self.get(job_id)
         if job.status in TERMINAL_STATUSES:
             raise Conflict(f"Job {job_id} is already {job.status}; there is nothing to cancel.")
-        if not await repository.cancel_queued(job_id):
-            raise Conflict(f"Job {job_id} has started running and can no longer be cancelled from the queue.")
+        if not await transitions.cancel_queued(job_id) and not await transitions.request_cancel(job_id):
+            job = await self.get(job_id)
+            raise Conflict(f"Job {job_id} is already {job.status}; there is nothing to cancel.")
         return await self.get(job_id)
 
     async def remix(self, job_id: uuid.UUID, request: RemixRequest, *, owner: str | None = None) -> Job:

@@ -1,0 +1,1 @@
+"""Workers: Dramatiq actors that run jobs on ComfyUI, one lane per ComfyUI instance."""

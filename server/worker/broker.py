@@ -1,0 +1,61 @@
+"""The Dramatiq broker: in memory in single-process mode, Redis when scaled out.
+
+Messages carry only a job id; the job row is the truth. Redelivery is never relied on: queued
+jobs are sent again by the recovery sweep and running ones are reconciled through their lease.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import anyio
+import dramatiq
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import AsyncIO
+
+from server.config import Settings
+from server.jobs import transitions
+
+log = logging.getLogger(__name__)
+
+QUEUE = "studio-jobs"
+ACTOR = "run_job"
+
+
+def make_broker(settings: Settings) -> dramatiq.Broker:
+    broker: dramatiq.Broker
+    if settings.redis_url:
+        from dramatiq.brokers.redis import RedisBroker
+
+        # Both are needed for Redis to hand a dead worker's messages to another one (DESIGN pitfalls).
+        broker = RedisBroker(
+            url=settings.redis_url,
+            heartbeat_timeout=int(settings.lease_seconds * 2000),
+            maintenance_chance=0.05,
+        )
+    else:
+        broker = StubBroker()
+    broker.add_middleware(AsyncIO())
+    broker.declare_queue(QUEUE)
+    return broker
+
+
+class JobQueue:
+    """Sends job ids to the workers."""
+
+    def __init__(self, broker: dramatiq.Broker) -> None:
+        self.broker = broker
+
+    def send(self, job_id: uuid.UUID) -> None:
+        self.broker.enqueue(dramatiq.Message(queue_name=QUEUE, actor_name=ACTOR, args=(str(job_id),), kwargs={}, options={}))
+
+    async def enqueue(self, job_id: uuid.UUID) -> None:
+        """Send, and record when. A broker that is down loses nothing: the job stays queued in
+        the database and the recovery sweep sends it again."""
+        try:
+            await anyio.to_thread.run_sync(self.send, job_id)
+        except Exception as exc:  # any broker failure: the row is the truth
+            log.warning("could not send job %s to the queue (%s); it will be sent again", job_id, exc)
+            return
+        await transitions.mark_enqueued(job_id)

@@ -1,0 +1,264 @@
+"""Runs one claimed job on a lane, from input upload to its final status.
+
+Progress: start 10, inputs uploaded 15, graph built 20, submitted 30, ComfyUI 30-95, done 100.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import msgspec
+
+from server.comfy import (
+    ComfyError,
+    ComfyRejected,
+    ComfyUnavailable,
+    Failed,
+    Interrupted,
+    Lost,
+    Outcome,
+    ProgressUpdate,
+    PromptFollower,
+    Succeeded,
+)
+from server.config import Settings
+from server.jobs import transitions
+from server.jobs.schemas import Job
+from server.storage import LocalStorage
+from server.worker.broker import JobQueue
+from server.worker.lanes import Lane
+from server.worker.outputs import collect_outputs
+from server.workflows.manifest import ImageParam, SeedParam
+from server.workflows.params import fill_graph, resolve
+from server.workflows.registry import WorkflowRegistry
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# How often a running job looks for a cancel request, and stores progress at most.
+POLL_SECONDS = 0.5
+PROGRESS_WRITE_SECONDS = 0.5
+
+
+class WorkerContext(msgspec.Struct, kw_only=True, frozen=True):
+    """What every runner of this process shares."""
+
+    settings: Settings
+    storage: LocalStorage
+    workflows: WorkflowRegistry
+    queue: JobQueue
+    worker_id: str
+
+
+class GaveUp(Exception):
+    """ComfyUI stayed unreachable through every retry."""
+
+
+class JobRunner:
+    def __init__(self, context: WorkerContext, lane: Lane, job: Job) -> None:
+        self.context = context
+        self.settings = context.settings
+        self.lane = lane
+        self.job = job
+        self.prompt_id = job.comfy_prompt_id or str(job.id)
+        self.cancel = asyncio.Event()
+        self._follower: PromptFollower | None = None
+        self._progress = job.progress
+        self._progress_written_at = 0.0
+
+    async def run(self, *, adopt: bool) -> None:
+        guard = asyncio.create_task(self._guard(), name=f"guard-{self.job.id}")
+        try:
+            try:
+                outcome = await (self._adopt() if adopt else self._submit_and_follow())
+            except ComfyRejected as exc:
+                details = {"type": exc.error_type, "node_errors": msgspec.to_builtins(exc.node_errors)}
+                await self._conclude("failed", error=f"ComfyUI rejected the workflow: {exc}", error_details=details)
+                return
+            except GaveUp as exc:
+                await self._conclude("failed", error=str(exc), error_details={"type": "comfyui_unreachable"})
+                return
+            await self._finish(outcome)
+        finally:
+            guard.cancel()
+
+    # --- the two ways in ----------------------------------------------------------
+
+    async def _submit_and_follow(self) -> Outcome:
+        workflow = self.context.workflows.get(self.job.workflow)
+        values = self._values(workflow)
+        for name, param in workflow.manifest.params.items():
+            if isinstance(param, ImageParam) and values.get(name):
+                values[name] = await self._retrying(lambda n=values[name]: self._upload(n))
+        await self._set_progress(15)
+        graph = fill_graph(workflow, values)
+        await self._set_progress(20)
+        if self.cancel.is_set():
+            return Interrupted(self.prompt_id, None, None)
+        self._follower = await self._retrying(lambda: self._submit(graph))
+        await self._set_progress(30)
+        return await self._follow(self._follower)
+
+    async def _adopt(self) -> Outcome:
+        """Re-attach to a prompt submitted by an earlier process: ComfyUI's /history and /queue tell."""
+        self._follower = self.lane.session.adopt(self.prompt_id)
+        return await self._follow(self._follower)
+
+    def _values(self, workflow: Any) -> dict[str, Any]:
+        params = dict(self.job.params)
+        for name, param in workflow.manifest.params.items():
+            if isinstance(param, SeedParam) and self.job.seed is not None:
+                params[name] = self.job.seed
+        resolved, errors = resolve(workflow, params)
+        if errors:  # the workflow changed since the job was accepted
+            raise ComfyRejected("invalid_params", "; ".join(f"{e.field}: {e.message}" for e in errors), {})
+        return dict(resolved.values)
+
+    async def _upload(self, name: str) -> str:
+        data = self.context.storage.path("uploads", name).read_bytes()
+        uploaded = await self.lane.client.upload_image(data, name)
+        return f"{uploaded.subfolder}/{uploaded.name}" if uploaded.subfolder else uploaded.name
+
+    async def _submit(self, graph: dict[str, Any]) -> PromptFollower:
+        try:
+            return await self.lane.session.submit(graph, self.prompt_id)
+        except ComfyUnavailable:
+            # It may have been queued before the connection broke: never queue it twice.
+            if await self.lane.client.history(self.prompt_id) or self.prompt_id in await self._queued_ids():
+                return self.lane.session.adopt(self.prompt_id, graph)
+            raise
+
+    async def _queued_ids(self) -> set[str]:
+        queue = await self.lane.client.queue()
+        return {item.prompt_id for item in [*queue.running, *queue.pending]}
+
+    # --- following ------------------------------------------------------------------
+
+    async def _follow(self, follower: PromptFollower) -> Outcome:
+        async for update in follower:
+            if isinstance(update, ProgressUpdate):
+                await self._set_progress(30 + int(65 * update.fraction))
+            elif isinstance(update, Succeeded | Failed | Interrupted | Lost):
+                return update
+        raise AssertionError("a follower always ends with an outcome")
+
+    async def _guard(self) -> None:
+        """Renew the lease, notice cancel requests, give up on a ComfyUI that stays away."""
+        renew_every = self.settings.lease_seconds / 3
+        renewed_at = time.monotonic()
+        disconnected_since: float | None = None
+        give_up_after = max(self.settings.comfy_retries * self.settings.comfy_retry_delay, self.settings.lease_seconds)
+        while True:
+            await asyncio.sleep(POLL_SECONDS)
+            now = time.monotonic()
+            try:
+                if now - renewed_at >= renew_every:
+                    cancel = await transitions.renew_lease(self.job.id, worker=self.context.worker_id, lease_seconds=self.settings.lease_seconds)
+                    renewed_at = now
+                    if cancel is None:
+                        log.warning("job %s is no longer held by this worker", self.job.id)
+                        return
+                else:
+                    cancel = await transitions.cancel_requested(self.job.id)
+            except Exception:  # the database hiccupped: try again next round, the lease has slack
+                log.exception("lease/cancel check of job %s failed", self.job.id)
+                continue
+            if cancel and not self.cancel.is_set():
+                self.cancel.set()
+                await self._stop_prompt()
+            follower = self._follower
+            if follower is None or follower.done:
+                continue
+            if self.lane.session.connected:
+                disconnected_since = None
+            elif disconnected_since is None:
+                disconnected_since = now
+            elif now - disconnected_since > give_up_after:
+                follower.resolve_missing(f"ComfyUI at {self.lane.comfy_url} was unreachable for {give_up_after:.0f} s")
+
+    async def _stop_prompt(self) -> None:
+        if self._follower is None:
+            return  # not submitted yet: _submit_and_follow sees the flag before submitting
+        try:
+            await self.lane.session.cancel(self.prompt_id)
+        except ComfyError as exc:
+            log.warning("could not cancel prompt %s in ComfyUI yet: %s", self.prompt_id, exc)
+            self.cancel.clear()  # try again on the next round
+
+    # --- ending ---------------------------------------------------------------------
+
+    async def _finish(self, outcome: Outcome) -> None:
+        match outcome:
+            case Succeeded(images=images):
+                outputs = await self._retrying(
+                    lambda: collect_outputs(self.lane.client, self.context.storage, self.job.id, images)
+                )
+                await transitions.finish(self.job.id, worker=self.context.worker_id, outputs=outputs)
+            case Failed():
+                details = {
+                    "type": "execution_error",
+                    "node_id": outcome.node_id,
+                    "node_type": outcome.node_type,
+                    "exception_type": outcome.exception_type,
+                    "exception_message": outcome.exception_message,
+                    "traceback": outcome.traceback[-20:],
+                }
+                await self._conclude("failed", error=outcome.message, error_details=details)
+            case Interrupted() if self.cancel.is_set():
+                await self._conclude("cancelled")
+            case Interrupted():
+                where = f" at node {outcome.node_id} ({outcome.node_type})" if outcome.node_id else ""
+                await self._conclude(
+                    "failed",
+                    error=f"ComfyUI interrupted the job{where}; someone stopped it in ComfyUI itself. Remix it to run it again.",
+                    error_details={"type": "interrupted", "node_id": outcome.node_id},
+                )
+            case Lost(reason=reason):
+                await self._run_again(reason)
+
+    async def _run_again(self, reason: str) -> None:
+        if self.job.attempts >= self.settings.max_attempts:
+            await self._conclude(
+                "failed",
+                error=f"ComfyUI lost the job {self.job.attempts} times ({reason}); giving up.",
+                error_details={"type": "lost", "attempts": self.job.attempts},
+            )
+            return
+        log.info("job %s: %s; sending it again", self.job.id, reason)
+        if await transitions.requeue(self.job.id, worker=self.context.worker_id):
+            await self.context.queue.enqueue(self.job.id)
+
+    async def _conclude(self, status: str, **fields: Any) -> None:
+        await transitions.conclude(self.job.id, worker=self.context.worker_id, status=status, **fields)
+
+    async def _set_progress(self, percent: int) -> None:
+        """Store progress: every milestone up to 30, then at most every PROGRESS_WRITE_SECONDS."""
+        percent = max(self._progress, min(percent, 99))
+        if percent == self._progress:
+            return
+        self._progress = percent
+        now = time.monotonic()
+        if percent > 30 and now - self._progress_written_at < PROGRESS_WRITE_SECONDS:
+            return
+        self._progress_written_at = now
+        await transitions.set_progress(self.job.id, worker=self.context.worker_id, progress=percent)
+
+    async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Connection errors to ComfyUI are retried `comfy_retries` times, `comfy_retry_delay` apart."""
+        for attempt in range(self.settings.comfy_retries + 1):
+            try:
+                return await call()
+            except ComfyUnavailable as exc:
+                if attempt == self.settings.comfy_retries:
+                    raise GaveUp(
+                        f"ComfyUI at {self.lane.comfy_url} could not be reached ({exc}) after "
+                        f"{self.settings.comfy_retries + 1} tries; check that it is running."
+                    ) from None
+                log.info("ComfyUI unreachable (%s); retrying in %.1f s", exc, self.settings.comfy_retry_delay)
+                await asyncio.sleep(self.settings.comfy_retry_delay)
+        raise AssertionError("unreachable")
+
