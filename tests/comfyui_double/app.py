@@ -65,7 +65,7 @@ def empty(status: int = 200) -> Response[bytes]:
 def server_error() -> Response[bytes]:
     # aiohttp's answer to an unhandled exception (e.g. a non-JSON body), capture 05.
     text = b"500 Internal Server Error\n\nServer got itself in trouble"
-    return Response(text, status_code=500, media_type="text/plain; charset=utf-8")
+    return Response(text, status_code=500, media_type="text/plain")  # Litestar adds "; charset=utf-8"
 
 
 def st(request: Request[Any, Any, Any] | WebSocket[Any, Any, Any]) -> ServerState:

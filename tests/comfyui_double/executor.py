@@ -288,9 +288,13 @@ class PromptRun:
         return bool(spec and "UNIQUE_ID" in spec["input"].get("hidden", {}).values())
 
     def _is_changed(self, node_id: str) -> Any:
+        # IS_CHANGED: LoadImage hashes its file; SaveImageWebsocket returns time.time(), i.e. it never
+        # comes from cache (capture 14 re-runs it while its inputs are cached).
         node = self.item.prompt[node_id]
         if node["class_type"] in ("LoadImage", "LoadImageMask", "LoadImageOutput"):
             return self.ex.files.file_hash(str(node.get("inputs", {}).get("image", "")))
+        if node["class_type"] == "SaveImageWebsocket":
+            return object()  # equal to nothing
         return None
 
     def _job_budget(self, order: ExecutionList) -> float | None:

@@ -5,7 +5,14 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from tests.comfyui_double.fixtures import comfy_double, comfy_double_process, comfy_double_settings  # noqa: F401
+from tests.comfyui_double import DoubleSettings
+from tests.comfyui_double.fixtures import comfy_double, comfy_double_process  # noqa: F401
+
+
+@pytest.fixture
+def comfy_double_settings() -> DoubleSettings:
+    # Faster than the defaults: these tests check order and content, not timing.
+    return DoubleSettings(node_seconds=0.002, step_seconds=0.002)
 
 
 @pytest.fixture
