@@ -18,6 +18,8 @@ from piccolo.engine.base import Engine
 from server.config import Settings
 from server.db.engine import connect, disconnect
 from server.errors import ErrorBody, FieldError, StudioError
+from server.events import app as live_events
+from server.events.bus import EventBus
 from server.health import health
 from server.jobs.controller import JobController
 from server.jobs.service import JobService
@@ -40,7 +42,8 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
     storage = LocalStorage(settings.data_path)
     workflows = WorkflowRegistry.from_folder(Path(settings.workflows_dir))
     broker = make_broker(settings)
-    jobs = JobService(workflows, storage, JobQueue(broker))
+    events = EventBus(settings)
+    jobs = JobService(workflows, storage, JobQueue(broker), events)
 
     @asynccontextmanager
     async def database(app: Litestar) -> AsyncIterator[None]:
@@ -70,15 +73,17 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             LegacyController,
             serve_output,
             health,
+            *live_events.ROUTES,
         ],
         dependencies={
             "settings": Provide(lambda: settings, sync_to_thread=False),
             "storage": Provide(lambda: storage, sync_to_thread=False),
             "workflows": Provide(lambda: workflows, sync_to_thread=False),
             "jobs": Provide(lambda: jobs, sync_to_thread=False),
+            "events": Provide(lambda: events, sync_to_thread=False),
             "engine": Provide(provide_engine, sync_to_thread=False),
         },
-        lifespan=[database, worker] if with_worker else [database],
+        lifespan=[database, live_events.lifespan(events), worker] if with_worker else [database, live_events.lifespan(events)],
         exception_handlers={StudioError: studio_error, HTTPException: http_error},
         logging_config=LoggingConfig(log_exceptions="always"),
         request_max_body_size=settings.upload_max_bytes + BODY_MARGIN,

@@ -6,6 +6,8 @@ import uuid
 from typing import Any
 
 from server.errors import BadRequest, Conflict, FieldError, NotFound
+from server.events.bus import EventBus
+from server.events.schemas import JobCancelled, JobCreated
 from server.jobs import repository, transitions
 from server.jobs.cursor import Cursor, decode_cursor, encode_cursor
 from server.jobs.schemas import TERMINAL_STATUSES, Job, JobCreate, JobFilters, JobPage, RemixRequest
@@ -21,10 +23,11 @@ COLUMN_PARAMS = ("prompt", "negative_prompt", "model", "aspect_ratio", "batch_si
 
 
 class JobService:
-    def __init__(self, workflows: WorkflowRegistry, storage: LocalStorage, queue: JobQueue) -> None:
+    def __init__(self, workflows: WorkflowRegistry, storage: LocalStorage, queue: JobQueue, events: EventBus) -> None:
         self.workflows = workflows
         self.storage = storage
         self.queue = queue
+        self.events = events
 
     async def create(self, request: JobCreate, *, owner: str | None = None, remix_of: uuid.UUID | None = None) -> Job:
         workflow = self.workflows.get(request.workflow)
@@ -54,6 +57,8 @@ class JobService:
                 "remix_of": remix_of,
             }
         )
+        self.events.publish(JobCreated(job_id=job.id, workflow=job.workflow, job=job))
+        await self.events.flush()  # job.created goes out before any worker can report on the job
         await self.queue.enqueue(job.id)
         return await self.get(job.id)
 
@@ -75,7 +80,9 @@ class JobService:
         job = await self.get(job_id)
         if job.status in TERMINAL_STATUSES:
             raise Conflict(f"Job {job_id} is already {job.status}; there is nothing to cancel.")
-        if not await transitions.cancel_queued(job_id) and not await transitions.request_cancel(job_id):
+        if await transitions.cancel_queued(job_id):
+            self.events.publish(JobCancelled(job_id=job_id, workflow=job.workflow))
+        elif not await transitions.request_cancel(job_id):
             job = await self.get(job_id)
             raise Conflict(f"Job {job_id} is already {job.status}; there is nothing to cancel.")
         return await self.get(job_id)

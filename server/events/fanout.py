@@ -1,0 +1,56 @@
+"""This process's subscriptions, and the one step that hands each event to those that want it."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+
+from server.events.schemas import Event, encoder
+from server.events.subscription import Subscription
+
+
+class Fanout:
+    def __init__(self) -> None:
+        self._everything: set[Subscription] = set()
+        # /ws/jobs/{id} clients, found by job so each event costs nothing for the others.
+        self._by_job: defaultdict[uuid.UUID, set[Subscription]] = defaultdict(set)
+        # In-process observers that need no queue (the queue totals feed).
+        self._listeners: list[Callable[[Event], None]] = []
+
+    def listen(self, listener: Callable[[Event], None]) -> None:
+        self._listeners.append(listener)
+
+    def add(self, subscription: Subscription) -> None:
+        if subscription.job_id is None:
+            self._everything.add(subscription)
+        else:
+            self._by_job[subscription.job_id].add(subscription)
+
+    def remove(self, subscription: Subscription) -> None:
+        if subscription.job_id is None:
+            self._everything.discard(subscription)
+            return
+        listeners = self._by_job.get(subscription.job_id)
+        if listeners is not None:
+            listeners.discard(subscription)
+            if not listeners:
+                del self._by_job[subscription.job_id]
+
+    def dispatch(self, event: Event) -> None:
+        """Offer `event` to every interested subscription; never waits (runs on the event loop)."""
+        for listener in self._listeners:
+            listener(event)
+        job_id = getattr(event, "job_id", None)
+        targets = list(self._everything)
+        if job_id is not None and job_id in self._by_job:
+            targets.extend(self._by_job[job_id])
+        if not targets:
+            return
+        text = encoder.encode(event).decode()  # encoded once for every client
+        for subscription in targets:
+            subscription.offer(event, text)
+
+    def close_all(self) -> None:
+        for subscription in [*self._everything, *(s for group in self._by_job.values() for s in group)]:
+            subscription.close()

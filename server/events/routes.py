@@ -1,0 +1,118 @@
+"""WS /ws/jobs/{id}, WS /ws/events and GET /api/jobs/{id}/preview."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from typing import Annotated
+
+from litestar import WebSocket, get, websocket
+from litestar.di import NamedDependency
+from litestar.exceptions import WebSocketDisconnect
+from litestar.params import FromPath, QueryParameter
+from litestar.response import File
+
+from server.errors import FieldError, NotFound
+from server.events.bus import EventBus
+from server.events.schemas import Event, QueueTotals, encoder, is_terminal
+from server.events.snapshot import job_snapshot, queue_snapshot
+from server.events.subscription import Subscription
+from server.jobs.schemas import TERMINAL_STATUSES, Status
+
+Bus = NamedDependency[EventBus]
+
+# Close codes: 1000 the job is done; 1001 the server stops; 1013 the client fell too far behind
+# (reconnect for a fresh snapshot); 4404 no such job.
+CLOSE_DONE, CLOSE_GOING_AWAY, CLOSE_BEHIND, CLOSE_NO_JOB = 1000, 1001, 1013, 4404
+
+
+@websocket("/ws/jobs/{job_id:uuid}")
+async def job_socket(socket: WebSocket, job_id: FromPath[uuid.UUID], events: Bus) -> None:
+    """The job's snapshot, then its events; closes (1000) after the terminal event."""
+    await socket.accept()
+    # Subscribe before reading the snapshot, so nothing falls between the two.
+    with events.subscribe(Subscription(job_id=job_id)) as subscription:
+        snapshot = await job_snapshot(events, job_id)
+        if snapshot is None:
+            await socket.close(CLOSE_NO_JOB, f"No job with id {job_id}.")
+            return
+        await socket.send_text(encoder.encode(snapshot).decode())
+        if snapshot.job.status in TERMINAL_STATUSES:
+            await socket.close(CLOSE_DONE, f"Job {job_id} is {snapshot.job.status}.")
+            return
+        await _stream(socket, subscription, {job_id: snapshot.seq}, until_terminal=True)
+
+
+@websocket("/ws/events")
+async def events_socket(
+    socket: WebSocket,
+    events: Bus,
+    status: Annotated[list[Status] | None, QueryParameter(description="Only events of jobs in these statuses")] = None,
+    workflow: Annotated[str | None, QueryParameter(description="Only events of this workflow's jobs")] = None,
+) -> None:
+    """A snapshot of the active queue, then every event (optionally filtered)."""
+    await socket.accept()
+    statuses = tuple(status or ())
+
+    def accepts(event: Event) -> bool:
+        if isinstance(event, QueueTotals):
+            return True
+        return (not statuses or event.status in statuses) and (not workflow or event.workflow == workflow)
+
+    with events.subscribe(Subscription(accepts)) as subscription:
+        snapshot = await queue_snapshot(events, statuses, workflow)
+        await socket.send_text(encoder.encode(snapshot).decode())
+        seen = {item.job.id: item.seq for item in snapshot.jobs}
+        await _stream(socket, subscription, seen, until_terminal=False)
+
+
+@get("/api/jobs/{job_id:uuid}/preview", tags=["jobs"], summary="The latest preview image of a running job")
+async def job_preview(job_id: FromPath[uuid.UUID], events: Bus) -> File:
+    found = events.previews.find(job_id)
+    if found is None:
+        raise NotFound(
+            f"Job {job_id} has no preview: previews exist only while a job runs and its workflow streams them.",
+            [FieldError("id", "no preview")],
+        )
+    path, mime = found
+    return File(path=path, media_type=mime, content_disposition_type="inline", headers={"Cache-Control": "no-store"})
+
+
+async def _stream(socket: WebSocket, subscription: Subscription, seen: dict[uuid.UUID, int], *, until_terminal: bool) -> None:
+    """Send the subscription's messages until done, the client leaves, or the server stops."""
+    writer = asyncio.create_task(_write(socket, subscription, seen, until_terminal))
+    # Reading is how a disconnect is noticed while no event is due.
+    reader = asyncio.create_task(_read_until_disconnect(socket))
+    try:
+        await asyncio.wait({writer, reader}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (writer, reader):
+            task.cancel()
+        await asyncio.gather(writer, reader, return_exceptions=True)
+
+
+async def _write(socket: WebSocket, subscription: Subscription, seen: dict[uuid.UUID, int], until_terminal: bool) -> None:
+    with contextlib.suppress(WebSocketDisconnect, OSError):
+        while (item := await subscription.get()) is not None:
+            event, text = item
+            if _already_in_snapshot(event, seen):
+                continue
+            await socket.send_text(text)
+            if until_terminal and is_terminal(event):
+                await socket.close(CLOSE_DONE, "The job is done.")
+                return
+        if subscription.overflowed:
+            await socket.close(CLOSE_BEHIND, "Too far behind: reconnect for a fresh snapshot.")
+        else:
+            await socket.close(CLOSE_GOING_AWAY, "Studio is shutting down.")
+
+
+def _already_in_snapshot(event: Event, seen: dict[uuid.UUID, int]) -> bool:
+    job_id = getattr(event, "job_id", None)
+    return job_id in seen and event.seq <= seen[job_id]
+
+
+async def _read_until_disconnect(socket: WebSocket) -> None:
+    async for _ in socket.iter_data():
+        pass  # clients have nothing to say; their messages are ignored

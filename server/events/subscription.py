@@ -1,0 +1,95 @@
+"""One client's bounded queue: a slow client loses intermediate progress, never a status change."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import deque
+from collections.abc import Callable
+
+from server.events.schemas import Event
+
+# Queued messages per client. Progress and previews coalesce per job, so this only fills up
+# with status and terminal events, i.e. when a client has stopped reading altogether.
+CAPACITY = 256
+
+
+class _Entry:
+    __slots__ = ("event", "text")
+
+    def __init__(self, event: Event, text: str) -> None:
+        self.event = event
+        self.text = text
+
+
+class Subscription:
+    """Filled by the fan-out (never blocking it), drained by the client's writer task."""
+
+    def __init__(
+        self,
+        accepts: Callable[[Event], bool] = lambda _: True,
+        *,
+        job_id: uuid.UUID | None = None,
+        capacity: int = CAPACITY,
+    ) -> None:
+        self.accepts = accepts
+        # Set: only this job's events are offered (the fan-out indexes subscriptions by job).
+        self.job_id = job_id
+        self.capacity = capacity
+        self.closed = False
+        # True when the queue was full of events that may not be dropped: the client is stalled.
+        self.overflowed = False
+        self._entries: deque[_Entry] = deque()
+        # The queued droppable entry of each (kind, job), updated in place by newer ones.
+        self._latest: dict[tuple[type, uuid.UUID | None], _Entry] = {}
+        self._ready = asyncio.Event()
+
+    def offer(self, event: Event, text: str) -> None:
+        if self.closed or not self.accepts(event):
+            return
+        if event.droppable:
+            key = _key(event)
+            if (entry := self._latest.get(key)) is not None:
+                entry.event, entry.text = event, text
+                return
+            if len(self._entries) >= self.capacity:
+                return
+            entry = self._latest[key] = _Entry(event, text)
+        else:
+            if len(self._entries) >= self.capacity and not self._evict_droppable():
+                self.overflowed = True
+                self.close()
+                return
+            entry = _Entry(event, text)
+        self._entries.append(entry)
+        self._ready.set()
+
+    async def get(self) -> tuple[Event, str] | None:
+        """The next message, oldest first; None once the subscription is closed."""
+        while not self._entries:
+            if self.closed:
+                return None
+            self._ready.clear()
+            await self._ready.wait()
+        entry = self._entries.popleft()
+        if entry.event.droppable:
+            del self._latest[_key(entry.event)]
+        return entry.event, entry.text
+
+    def close(self) -> None:
+        self.closed = True
+        self._entries.clear()
+        self._latest.clear()
+        self._ready.set()
+
+    def _evict_droppable(self) -> bool:
+        for entry in self._entries:
+            if entry.event.droppable:
+                self._entries.remove(entry)
+                del self._latest[_key(entry.event)]
+                return True
+        return False
+
+
+def _key(event: Event) -> tuple[type, uuid.UUID | None]:
+    return type(event), getattr(event, "job_id", None)

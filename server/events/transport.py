@@ -1,0 +1,136 @@
+"""How job events travel and get their seq: in this process, or through Redis to every process.
+
+A transport assigns each event its per-job `seq` and delivers it to the local fan-out of every
+listening process (this one included). Redis does both in one script, so the seq order is the
+order in which every API host receives the events, whichever process published them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Protocol
+
+import msgspec
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.exceptions import RedisError
+
+from server.events.schemas import JobEvent, is_terminal
+
+log = logging.getLogger("studio.events")
+
+Deliver = Callable[[JobEvent], None]
+
+
+class Transport(Protocol):
+    async def start(self, deliver: Deliver | None) -> None:
+        """Begin delivering events to `deliver` (None: publish only, as a worker process does)."""
+
+    async def stop(self) -> None: ...
+
+    async def send(self, event: JobEvent) -> None:
+        """Assign the next seq of the event's job and deliver the event everywhere."""
+
+    async def current_seqs(self, job_ids: list[uuid.UUID]) -> list[int]:
+        """The last seq assigned for each job (0 when none)."""
+
+
+class MemoryTransport:
+    """Single-process mode: seq counters in a dict, delivery by a direct call."""
+
+    def __init__(self) -> None:
+        self._seqs: dict[uuid.UUID, int] = {}
+        self._deliver: Deliver | None = None
+
+    async def start(self, deliver: Deliver | None) -> None:
+        self._deliver = deliver
+
+    async def stop(self) -> None:
+        self._deliver = None
+
+    async def send(self, event: JobEvent) -> None:
+        seq = self._seqs.get(event.job_id, 0) + 1
+        # A finished job gets no more events worth ordering; forget it so the dict stays small.
+        if is_terminal(event):
+            self._seqs.pop(event.job_id, None)
+        else:
+            self._seqs[event.job_id] = seq
+        if self._deliver is not None:
+            self._deliver(msgspec.structs.replace(event, seq=seq))
+
+    async def current_seqs(self, job_ids: list[uuid.UUID]) -> list[int]:
+        return [self._seqs.get(job_id, 0) for job_id in job_ids]
+
+
+CHANNEL = "studio:events"
+SEQ_KEY = "studio:seq:{}"
+# A job's seq counter outlives any job by far; it only keeps Redis from filling up.
+SEQ_TTL_SECONDS = 7 * 24 * 3600
+# INCR and PUBLISH in one atomic step: messages reach subscribers in seq order.
+# The message is "<seq> <event JSON>", so the JSON is encoded once, by the publisher.
+_SEND = """
+local seq = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('PUBLISH', ARGV[1], seq .. ' ' .. ARGV[2])
+return seq
+"""
+RECONNECT_DELAY = 1.0
+
+
+class RedisTransport:
+    """Scaled-out mode: one pub/sub subscription per process, seq counters in Redis."""
+
+    def __init__(self, url: str) -> None:
+        self._redis = Redis.from_url(url)
+        self._send = self._redis.register_script(_SEND)
+        self._encoder = msgspec.json.Encoder()
+        self._decoder = msgspec.json.Decoder(JobEvent)
+        self._listener: asyncio.Task[None] | None = None
+
+    async def start(self, deliver: Deliver | None) -> None:
+        await self._redis.ping()  # fail at start-up, with Redis's own message, not on the first event
+        if deliver is not None:
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            await pubsub.subscribe(CHANNEL)
+            self._listener = asyncio.create_task(self._listen(pubsub, deliver), name="studio-events-redis")
+
+    async def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)
+        await self._redis.aclose()
+
+    async def send(self, event: JobEvent) -> None:
+        await self._send(keys=[SEQ_KEY.format(event.job_id)], args=[CHANNEL, self._encoder.encode(event), SEQ_TTL_SECONDS])
+
+    async def current_seqs(self, job_ids: list[uuid.UUID]) -> list[int]:
+        if not job_ids:
+            return []
+        values = await self._redis.mget([SEQ_KEY.format(job_id) for job_id in job_ids])
+        return [int(value) if value is not None else 0 for value in values]
+
+    async def _listen(self, pubsub: PubSub, deliver: Deliver) -> None:
+        try:
+            while True:
+                try:
+                    async for message in pubsub.listen():
+                        if message["type"] == "message" and (event := self._decode(message["data"])):
+                            deliver(event)
+                except (RedisError, OSError) as exc:
+                    # The pub/sub connection re-subscribes when it reconnects; events sent meanwhile
+                    # are lost, which clients see as a gap in seq (a new snapshot repairs it).
+                    log.warning("Redis event subscription lost (%s); reconnecting in %.0f s.", exc, RECONNECT_DELAY)
+                    await asyncio.sleep(RECONNECT_DELAY)
+        finally:
+            await pubsub.aclose()
+
+    def _decode(self, data: bytes) -> JobEvent | None:
+        seq, _, body = data.partition(b" ")
+        try:
+            return msgspec.structs.replace(self._decoder.decode(body), seq=int(seq))
+        except (msgspec.DecodeError, ValueError) as exc:
+            log.warning("Ignored a message on %s that is not a Studio event: %s", CHANNEL, exc)
+            return None
