@@ -90,9 +90,7 @@ async def post_prompt(request: Request[Any, Any, Any]) -> Response[bytes]:
     except Exception:
         state.observations.prompts.append(ReceivedPrompt(body, 500))
         return server_error()
-    state.observations.prompts.append(
-        ReceivedPrompt(body, status, response.get("prompt_id"), response.get("number"))
-    )
+    state.observations.prompts.append(ReceivedPrompt(body, status, response.get("prompt_id"), response.get("number")))
     return json_response(response, status)
 
 
@@ -104,7 +102,12 @@ def queue_prompt(state: ServerState, body: dict[str, Any]) -> tuple[dict[str, An
         number = -state.number if body.get("front") else state.number
         state.number += 1
     if "prompt" not in body:
-        error = {"type": "no_prompt", "message": "No prompt provided", "details": "No prompt provided", "extra_info": {}}
+        error = {
+            "type": "no_prompt",
+            "message": "No prompt provided",
+            "details": "No prompt provided",
+            "extra_info": {},
+        }
         return {"error": error, "node_errors": {}}, 400
     prompt = body["prompt"]
     prompt_id = str(body.get("prompt_id", uuid.uuid4()))

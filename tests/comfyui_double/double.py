@@ -38,7 +38,7 @@ class ComfyDouble:
         port: int = 0,
         data_dir: Path | str | None = None,
     ) -> None:
-        self.settings = settings or DoubleSettings()
+        self._settings = settings or DoubleSettings()
         self.host = host
         self.port = port  # 0 = any free port, fixed at the first start() and kept by restart()
         self._own_dir = data_dir is None
@@ -46,6 +46,11 @@ class ComfyDouble:
         self.files = FileStore(root)
         self.observations = Observations()
         self._runner: ServerRunner | None = None
+
+    @property
+    def settings(self) -> DoubleSettings:
+        """Live settings: change their fields (the server reads them as it goes), not the object."""
+        return self._settings
 
     # -- lifecycle -----------------------------------------------------------------------------
     @property
@@ -65,7 +70,7 @@ class ComfyDouble:
             raise RuntimeError("already running")
         sock = bind_socket(self.host, self.port)
         self.port = sock.getsockname()[1]
-        runner = ServerRunner(self.settings, self.files, self.observations, sock)
+        runner = ServerRunner(self._settings, self.files, self.observations, sock)
         runner.start()
         self._runner = runner
         return self

@@ -13,10 +13,7 @@ from typing import Any
 
 def is_link(value: Any) -> bool:
     return (
-        isinstance(value, list)
-        and len(value) == 2
-        and isinstance(value[0], str)
-        and isinstance(value[1], (int, float))
+        isinstance(value, list) and len(value) == 2 and isinstance(value[0], str) and isinstance(value[1], (int, float))
     )
 
 

@@ -173,6 +173,25 @@ async def upscale_with_model(ctx: RunContext, i: dict[str, Any], types: list[Any
     return NodeResult((image.resized(image.width * scale, image.height * scale),))
 
 
+@behaviour("ImageStitch")
+async def image_stitch(ctx: RunContext, i: dict[str, Any], types: list[Any]) -> NodeResult:
+    a, b = i["image1"], i.get("image2")
+    if not isinstance(b, ImageBatch):
+        return NodeResult((a,))
+    horizontal = i.get("direction", "right") in ("right", "left")
+    if i.get("match_image_size", True):  # image2 scaled to image1's height (or width), keeping its aspect
+        if horizontal:
+            b = b.resized(round(b.width * a.height / b.height), a.height)
+        else:
+            b = b.resized(a.width, round(b.height * a.width / b.width))
+    spacing = i.get("spacing_width", 0)
+    if horizontal:
+        width, height = a.width + b.width + spacing, max(a.height, b.height)
+    else:
+        width, height = max(a.width, b.width), a.height + b.height + spacing
+    return NodeResult((msgspec.structs.replace(a, width=width, height=height, batch=max(a.batch, b.batch)),))
+
+
 @behaviour("ImageBatch")
 async def image_batch(ctx: RunContext, i: dict[str, Any], types: list[Any]) -> NodeResult:
     a, b = i["image1"], i["image2"]
@@ -195,7 +214,9 @@ async def image_blend(ctx: RunContext, i: dict[str, Any], types: list[Any]) -> N
     a, b = i["image1"], i["image2"]
     # image2 is resized to image1; batches must broadcast (capture 06: 2 vs 3 fails).
     if a.batch != b.batch and 1 not in (a.batch, b.batch):
-        message = f"The size of tensor a ({a.batch}) must match the size of tensor b ({b.batch}) at non-singleton dimension 0"
+        message = (
+            f"The size of tensor a ({a.batch}) must match the size of tensor b ({b.batch}) at non-singleton dimension 0"
+        )
         raise NodeFailure("RuntimeError", message, _BLEND_FRAMES)
     return NodeResult((msgspec.structs.replace(a, batch=max(a.batch, b.batch)),))
 
@@ -215,7 +236,15 @@ async def vae_decode(ctx: RunContext, i: dict[str, Any], types: list[Any]) -> No
 
 @behaviour("VAEEncode", "VAEEncodeTiled")
 async def vae_encode(ctx: RunContext, i: dict[str, Any], types: list[Any]) -> NodeResult:
-    return NodeResult((msgspec.structs.replace(i["pixels"], kind="LATENT"),))
+    pixels: ImageBatch = i["pixels"]
+    # The VAE crops to a multiple of 8 pixels.
+    latent = pixels.resized(pixels.width // 8 * 8, pixels.height // 8 * 8)
+    return NodeResult((msgspec.structs.replace(latent, kind="LATENT"),))
+
+
+@behaviour("RepeatLatentBatch")
+async def repeat_latent(ctx: RunContext, i: dict[str, Any], types: list[Any]) -> NodeResult:
+    return NodeResult((msgspec.structs.replace(i["samples"], batch=i["samples"].batch * i["amount"]),))
 
 
 @behaviour("LatentUpscale")

@@ -105,7 +105,9 @@ class ComfyDoubleProcess:
         while time.monotonic() < deadline:
             assert self._proc is not None
             if self._proc.poll() is not None:
-                raise RuntimeError(f"ComfyUI double exited with {self._proc.returncode}; see {self.data_dir}/double.log")
+                raise RuntimeError(
+                    f"ComfyUI double exited with {self._proc.returncode}; see {self.data_dir}/double.log"
+                )
             try:
                 if httpx.get(f"{self.url}/queue", timeout=1.0).status_code == 200:
                     return

@@ -20,6 +20,7 @@ from .origin import OriginCheck
 from .settings import DoubleSettings
 from .state import Observations, ServerState
 
+
 class ServerRunner:
     def __init__(self, settings: DoubleSettings, files: FileStore, observations: Observations, sock: socket.socket):
         self._settings = settings

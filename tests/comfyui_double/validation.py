@@ -88,7 +88,9 @@ class Validator:
             spec = self._catalog.node(class_type)
             if spec is None:
                 err = _error(
-                    "invalid_prompt", f"Cannot execute because node {class_type} does not exist.", f"Node ID '#{node_id}'"
+                    "invalid_prompt",
+                    f"Cannot execute because node {class_type} does not exist.",
+                    f"Node ID '#{node_id}'",
                 )
                 return Validation(False, err, [], {})
             if spec["output_node"] is True and (partial_targets is None or node_id in partial_targets):
@@ -183,7 +185,12 @@ class Validator:
                             "return_type_mismatch",
                             "Return type mismatch between linked nodes",
                             details,
-                            {"input_name": name, "input_config": info, "received_type": received_type, "linked_node": val},
+                            {
+                                "input_name": name,
+                                "input_config": info,
+                                "received_type": received_type,
+                                "linked_node": val,
+                            },
                         )
                     )
                     continue
@@ -247,7 +254,12 @@ class Validator:
             if not os.path.exists(self._files.annotated_path(name)):
                 details = f"{file_input} - Invalid image file: {name}"
                 errors.append(
-                    _error("custom_validation_failed", "Custom validation failed for node", details, {"input_name": file_input})
+                    _error(
+                        "custom_validation_failed",
+                        "Custom validation failed for node",
+                        details,
+                        {"input_name": file_input},
+                    )
                 )
 
         result = (False, errors, unique_id) if errors or valid is not True else (True, [], unique_id)

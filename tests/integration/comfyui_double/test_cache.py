@@ -28,12 +28,16 @@ async def test_cached_reruns_like_capture_11(comfy_double, http) -> None:
     assert [compact(r) for r in (run1, run2, run3, run4)] == [expected[f"run{i}"] for i in range(1, 5)]
     cached = [next(f for f in r if f["type"] == "execution_cached")["data"]["nodes"] for r in (run1, run2, run3, run4)]
     assert cached == [[], ["1", "2", "3"], ["1", "2"], ["1"]]
-    files = [next(f for f in r if f["type"] == "executed")["data"]["output"]["images"][0]["filename"]
-             for r in (run1, run2, run3, run4)]  # fmt: skip
+    files = [
+        next(f for f in r if f["type"] == "executed")["data"]["output"]["images"][0]["filename"]
+        for r in (run1, run2, run3, run4)
+    ]
     assert files == ["cached_00001_.png", "cached_00001_.png", "cached_changed_prefix_00001_.png", "cached_00002_.png"]
     assert sorted(p.name for p in (comfy_double.output_dir / "studio_probe").iterdir()) == [
-        "cached_00001_.png", "cached_00002_.png", "cached_changed_prefix_00001_.png"
-    ]  # fmt: skip  (the fully cached run wrote nothing)
+        "cached_00001_.png",
+        "cached_00002_.png",
+        "cached_changed_prefix_00001_.png",
+    ]  # the fully cached run wrote nothing
     # A fully cached output node reports progress value/max as ints (ComfyUI's untouched entry).
     state = next(f for f in run2 if f["type"] == "progress_state")["data"]["nodes"]["3"]
     assert (state["value"], state["max"], state["state"]) == (1, 1, "finished")

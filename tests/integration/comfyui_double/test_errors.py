@@ -12,8 +12,9 @@ def recorded_error(cap: dict) -> dict:
 async def test_blend_batch_mismatch_like_capture_06(comfy_double, http) -> None:
     cap = capture("06_execution_error_blend_batch_mismatch")
     ws = await Recorder.connect(comfy_double.ws_url, "c06")
-    prompt_id = (await http.post("/prompt", json={"prompt": workflow("exec_error_blend_batch_mismatch"),
-                                                  "client_id": "c06"})).json()["prompt_id"]  # fmt: skip
+    prompt_id = (
+        await http.post("/prompt", json={"prompt": workflow("exec_error_blend_batch_mismatch"), "client_id": "c06"})
+    ).json()["prompt_id"]
     await ws.wait_done(prompt_id)
     assert compact(ws.frames) == cap["ws_sequence"]  # runs 2 before 1, no executed/execution_success
 
@@ -36,8 +37,11 @@ async def test_blend_batch_mismatch_like_capture_06(comfy_double, http) -> None:
 
 async def test_corrupt_upload_fails_at_run_time_like_capture_07(comfy_double, http) -> None:
     cap = capture("07_execution_error_corrupt_input_image")
-    r = await http.post("/upload/image", files={"image": ("studio_probe_corrupt.png", b"not a png at all")},
-                        data={"type": "input", "overwrite": "true"})  # fmt: skip
+    r = await http.post(
+        "/upload/image",
+        files={"image": ("studio_probe_corrupt.png", b"not a png at all")},
+        data={"type": "input", "overwrite": "true"},
+    )
     assert r.json() == {"name": "studio_probe_corrupt.png", "subfolder": "", "type": "input"}  # not checked
     ws = await Recorder.connect(comfy_double.ws_url, "c07")
     graph = workflow("loadimage_save")
@@ -56,8 +60,9 @@ async def test_corrupt_upload_fails_at_run_time_like_capture_07(comfy_double, ht
 async def test_forced_failure_by_class_type(comfy_double, http) -> None:
     comfy_double.settings.fail_class_types = ["SaveImage"]
     ws = await Recorder.connect(comfy_double.ws_url, "forced")
-    prompt_id = (await http.post("/prompt", json={"prompt": workflow("empty_image_save_batch2"),
-                                                  "client_id": "forced"})).json()["prompt_id"]  # fmt: skip
+    prompt_id = (
+        await http.post("/prompt", json={"prompt": workflow("empty_image_save_batch2"), "client_id": "forced"})
+    ).json()["prompt_id"]
     await ws.wait_done(prompt_id)
     error = ws.of("execution_error")[0]["data"]
     assert (error["node_id"], error["node_type"], error["executed"]) == ("2", "SaveImage", ["1"])

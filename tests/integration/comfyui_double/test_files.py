@@ -68,8 +68,11 @@ async def test_upload_dedupe_like_capture_12(comfy_double, http) -> None:
 
 
 async def test_load_image_from_subfolder_like_capture_12b(comfy_double, http) -> None:
-    await http.post("/upload/image", files={"image": ("sub_in.png", png_bytes(50, 40))},
-                    data={"type": "input", "subfolder": "studio_jobs/job-7", "overwrite": "true"})  # fmt: skip
+    await http.post(
+        "/upload/image",
+        files={"image": ("sub_in.png", png_bytes(50, 40))},
+        data={"type": "input", "subfolder": "studio_jobs/job-7", "overwrite": "true"},
+    )
     ws = await Recorder.connect(comfy_double.ws_url, "c12b")
     graph = workflow("loadimage_save")
     graph["1"]["inputs"]["image"] = "studio_jobs/job-7/sub_in.png"  # not in the combo, still valid

@@ -9,8 +9,9 @@ async def test_global_interrupt_lands_at_next_node_like_capture_08(comfy_double,
     cap = capture("08_interrupt_between_nodes")
     comfy_double.settings.class_seconds = {"ImageBlur": 0.08}  # a node without progress cannot be stopped
     ws = await Recorder.connect(comfy_double.ws_url, "c08")
-    prompt_id = (await http.post("/prompt", json={"prompt": workflow("slow_blur_chain"),
-                                                  "client_id": "c08"})).json()["prompt_id"]  # fmt: skip
+    prompt_id = (await http.post("/prompt", json={"prompt": workflow("slow_blur_chain"), "client_id": "c08"})).json()[
+        "prompt_id"
+    ]
     await comfy_double.wait_executing("3", prompt_id)
     r = await http.post("/interrupt", json={})
     assert (r.status_code, r.content) == (200, b"")
@@ -42,7 +43,9 @@ async def test_targeted_interrupt_inside_progress_node_like_capture_09b(comfy_do
     assert (data["node_id"], data["node_type"], data["executed"]) == ("2", "SaveImageWebsocket", ["1"])
     steps = [f["data"]["value"] for f in ws.of("progress")]
     assert 2 <= steps[-1] < 39  # stopped inside the node, at a step boundary
-    assert compact(ws.frames)[-3:] == cap["ws_sequence"][-3:]  # ..., execution_interrupted, status(q=0), executing(None)
+    assert (
+        compact(ws.frames)[-3:] == cap["ws_sequence"][-3:]
+    )  # ..., execution_interrupted, status(q=0), executing(None)
     assert ws.of("progress_state")[-1]["data"]["nodes"]["2"]["state"] == "running"  # never finished
     assert comfy_double.interrupts[-1].prompt_id == prompt_id and comfy_double.interrupts[-1].applied
     await ws.close()
@@ -62,12 +65,15 @@ async def test_targeted_interrupt_for_other_prompt_is_ignored_like_capture_09a(c
     # Arriving after the end is ignored too, and a global interrupt between prompts is forgotten.
     await http.post("/interrupt", json={"prompt_id": prompt_id})
     await http.post("/interrupt")
-    second = (await http.post("/prompt", json={"prompt": workflow("empty_image_save_batch2"),
-                                               "client_id": "c09a"})).json()["prompt_id"]  # fmt: skip
+    second = (
+        await http.post("/prompt", json={"prompt": workflow("empty_image_save_batch2"), "client_id": "c09a"})
+    ).json()["prompt_id"]
     await ws.wait_done(second)
     assert len(ws.of("execution_success")) == 2
     assert [(i.prompt_id is None, i.applied) for i in comfy_double.interrupts] == [
-        (False, False), (False, False), (True, True)
-    ]  # fmt: skip
+        (False, False),
+        (False, False),
+        (True, True),
+    ]
     assert comfy_double.global_interrupts == 1 and comfy_double.targeted_interrupts == 2
     await ws.close()

@@ -15,18 +15,22 @@ async def test_visibility_takeover_and_reconnect_like_capture_14(comfy_double, h
     start = len(observer.frames)
     first = (await http.post("/prompt", json={"prompt": graph, "client_id": "client-A"})).json()["prompt_id"]
     await a.wait_done(first)
-    await observer.wait_for(lambda f: is_json(f, "status") and f["data"]["status"]["exec_info"]["queue_remaining"] == 0,
-                            start=start + 1)  # fmt: skip
+    await observer.wait_for(
+        lambda f: is_json(f, "status") and f["data"]["status"]["exec_info"]["queue_remaining"] == 0, start=start + 1
+    )
     assert compact(observer.frames[start:]) == expected["1_observer_sees_during_A_prompt"]
 
     # 2: a prompt without client_id: progress, progress_state and previews go to everyone.
     starts = len(a.frames), len(observer.frames)
     await http.post("/prompt", json={"prompt": graph})
     await comfy_double.wait_idle()
-    for rec, start, key in ((a, starts[0], "2_A_sees_during_prompt_without_client_id"),
-                            (observer, starts[1], "2_observer_sees_during_prompt_without_client_id")):  # fmt: skip
-        await rec.wait_for(lambda f: is_json(f, "status") and f["data"]["status"]["exec_info"]["queue_remaining"] == 0,
-                           start=start + 2)  # fmt: skip
+    for rec, start, key in (
+        (a, starts[0], "2_A_sees_during_prompt_without_client_id"),
+        (observer, starts[1], "2_observer_sees_during_prompt_without_client_id"),
+    ):
+        await rec.wait_for(
+            lambda f: is_json(f, "status") and f["data"]["status"]["exec_info"]["queue_remaining"] == 0, start=start + 2
+        )
         assert compact(rec.frames[start:]) == expected[key]
 
     # 3: a second socket with the same clientId takes over; the old one gets nothing more.
@@ -42,8 +46,9 @@ async def test_visibility_takeover_and_reconnect_like_capture_14(comfy_double, h
     # 4: reconnecting mid-job gets status (sid) and executing with the node only.
     comfy_double.settings.class_seconds = {"ImageBlur": 0.08}
     c = await Recorder.connect(comfy_double.ws_url, "client-C")
-    slow = (await http.post("/prompt", json={"prompt": workflow("slow_blur_chain"),
-                                             "client_id": "client-C"})).json()["prompt_id"]  # fmt: skip
+    slow = (await http.post("/prompt", json={"prompt": workflow("slow_blur_chain"), "client_id": "client-C"})).json()[
+        "prompt_id"
+    ]
     await comfy_double.wait_executing("3", slow)
     await c.close()
     back = await Recorder.connect(comfy_double.ws_url, "client-C")

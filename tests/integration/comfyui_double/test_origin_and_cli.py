@@ -25,10 +25,29 @@ async def test_origin_check_like_capture_19(comfy_double, http) -> None:
 
 
 def test_cli_flags_build_settings() -> None:
-    args = parse_args(["--port", "0", "--node-seconds", "0.05", "--steps-seconds", "0.2", "--job-seconds", "3",
-                       "--models", "checkpoints=a.safetensors,b.safetensors", "--models", "unet=u.safetensors",
-                       "--class-seconds", "KSampler=2.5", "--fail-class-types", "VAEDecode,SaveImage",
-                       "--preview-method", "auto", "--no-origin-check"])  # fmt: skip
+    args = parse_args(
+        [
+            "--port",
+            "0",
+            "--node-seconds",
+            "0.05",
+            "--steps-seconds",
+            "0.2",
+            "--job-seconds",
+            "3",
+            "--models",
+            "checkpoints=a.safetensors,b.safetensors",
+            "--models",
+            "unet=u.safetensors",
+            "--class-seconds",
+            "KSampler=2.5",
+            "--fail-class-types",
+            "VAEDecode,SaveImage",
+            "--preview-method",
+            "auto",
+            "--no-origin-check",
+        ]
+    )
     settings = settings_from(args)
     assert (settings.node_seconds, settings.step_seconds, settings.job_seconds) == (0.05, 0.2, 3.0)
     assert settings.models == {"checkpoints": ["a.safetensors", "b.safetensors"], "diffusion_models": ["u.safetensors"]}

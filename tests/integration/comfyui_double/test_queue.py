@@ -16,12 +16,19 @@ async def test_queue_management_like_capture_10(comfy_double, http) -> None:
     ws = await Recorder.connect(comfy_double.ws_url, "c10")
     a = (await http.post("/prompt", json={"prompt": workflow("slow_blur_chain"), "client_id": "c10"})).json()
     await comfy_double.wait_running(a["prompt_id"])
-    b = (await http.post("/prompt", json={"prompt": saving("queued_B"), "client_id": "c10",
-                                          "prompt_id": "studio-38c95bdf45bf"})).json()  # fmt: skip
-    c = (await http.post("/prompt", json={"prompt": saving("queued_C"), "client_id": "c10",
-                                          "extra_data": {"studio_job": "job-123"}})).json()  # fmt: skip
-    d = (await http.post("/prompt", json={"prompt": saving("queued_D_front"), "client_id": "c10",
-                                          "front": True})).json()  # fmt: skip
+    b = (
+        await http.post(
+            "/prompt", json={"prompt": saving("queued_B"), "client_id": "c10", "prompt_id": "studio-38c95bdf45bf"}
+        )
+    ).json()
+    c = (
+        await http.post(
+            "/prompt", json={"prompt": saving("queued_C"), "client_id": "c10", "extra_data": {"studio_job": "job-123"}}
+        )
+    ).json()
+    d = (
+        await http.post("/prompt", json={"prompt": saving("queued_D_front"), "client_id": "c10", "front": True})
+    ).json()
     assert (a["number"], b["number"], c["number"], d["number"]) == (0, 1, 2, -3)
     assert b["prompt_id"] == "studio-38c95bdf45bf"
 

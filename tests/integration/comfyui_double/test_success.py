@@ -13,7 +13,11 @@ from .helpers import Recorder, capture, compact, is_json, png_bytes, recorded_fr
 
 def test_compact_notation_matches_the_recorder() -> None:
     # Guards the helper the other tests rely on.
-    for name in ("01_success_emptyimage_saveimage", "03_success_ws_images_legacy_binary", "06_execution_error_blend_batch_mismatch"):
+    for name in (
+        "01_success_emptyimage_saveimage",
+        "03_success_ws_images_legacy_binary",
+        "06_execution_error_blend_batch_mismatch",
+    ):
         cap = capture(name)
         assert compact(recorded_frames(cap)) == cap["ws_sequence"]
 
@@ -66,8 +70,11 @@ async def test_upload_chain_runs_in_comfyui_order_like_capture_02(comfy_double, 
     )
     assert r.json() == {"name": "studio_probe_in.png", "subfolder": "", "type": "input"}
     ws = await Recorder.connect(comfy_double.ws_url, "client-02")
-    prompt_id = (await http.post("/prompt", json={"prompt": workflow("loadimage_scale_invert_blend_save"),
-                                                  "client_id": "client-02"})).json()["prompt_id"]  # fmt: skip
+    prompt_id = (
+        await http.post(
+            "/prompt", json={"prompt": workflow("loadimage_scale_invert_blend_save"), "client_id": "client-02"}
+        )
+    ).json()["prompt_id"]
     await ws.wait_done(prompt_id)
     assert compact(ws.frames) == cap["ws_sequence"]  # 1, 2, 7 (PreviewImage first), 4, 3, 5, 6
 
@@ -85,8 +92,9 @@ async def test_upload_chain_runs_in_comfyui_order_like_capture_02(comfy_double, 
 async def test_legacy_binary_previews_and_text_like_capture_03(comfy_double, http) -> None:
     cap = capture("03_success_ws_images_legacy_binary")
     ws = await Recorder.connect(comfy_double.ws_url, "client-03")
-    prompt_id = (await http.post("/prompt", json={"prompt": workflow("getimagesize_savewebsocket"),
-                                                  "client_id": "client-03"})).json()["prompt_id"]  # fmt: skip
+    prompt_id = (
+        await http.post("/prompt", json={"prompt": workflow("getimagesize_savewebsocket"), "client_id": "client-03"})
+    ).json()["prompt_id"]
     await ws.wait_done(prompt_id)
     assert compact(ws.frames) == cap["ws_sequence"]
     binaries = [f for f in ws.frames if isinstance(f, bytes)]
@@ -108,15 +116,22 @@ async def test_preview_metadata_frames_like_capture_04(comfy_double, http) -> No
     ws = await Recorder.connect(comfy_double.ws_url, "client-04", feature_flags=True)
     await ws.wait_for(lambda f: is_json(f, "feature_flags"))
     assert ws.of("feature_flags")[0]["data"] == {"supports_preview_metadata": True, "max_upload_size": 104857600}
-    prompt_id = (await http.post("/prompt", json={"prompt": workflow("getimagesize_savewebsocket"),
-                                                  "client_id": "client-04"})).json()["prompt_id"]  # fmt: skip
+    prompt_id = (
+        await http.post("/prompt", json={"prompt": workflow("getimagesize_savewebsocket"), "client_id": "client-04"})
+    ).json()["prompt_id"]
     await ws.wait_done(prompt_id)
     assert compact(ws.frames) == cap["ws_sequence"]
     frame = next(f for f in ws.frames if isinstance(f, bytes) and f[:4] == b"\x00\x00\x00\x04")
     (length,) = struct.unpack(">I", frame[4:8])
     metadata = json.loads(frame[8 : 8 + length])
-    assert metadata == {"node_id": "4", "prompt_id": prompt_id, "display_node_id": "4", "parent_node_id": None,
-                        "real_node_id": "4", "image_type": "image/png"}  # fmt: skip
+    assert metadata == {
+        "node_id": "4",
+        "prompt_id": prompt_id,
+        "display_node_id": "4",
+        "parent_node_id": None,
+        "real_node_id": "4",
+        "image_type": "image/png",
+    }
     assert Image.open(io.BytesIO(frame[8 + length :])).size == (64, 48)
     await ws.close()
 
@@ -139,8 +154,9 @@ async def test_text_output_like_capture_15(comfy_double, http) -> None:
 
 async def test_history_is_stored_before_execution_success(comfy_double, http) -> None:
     ws = await Recorder.connect(comfy_double.ws_url, "client-17")
-    prompt_id = (await http.post("/prompt", json={"prompt": workflow("cache_probe_scale_invert_save"),
-                                                  "client_id": "client-17"})).json()["prompt_id"]  # fmt: skip
+    prompt_id = (
+        await http.post("/prompt", json={"prompt": workflow("cache_probe_scale_invert_save"), "client_id": "client-17"})
+    ).json()["prompt_id"]
     await ws.wait_for(lambda f: is_json(f, "execution_success"))
     assert prompt_id in (await http.get(f"/history/{prompt_id}")).json()
     await ws.close()
