@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.comfyui_double.double import ComfyDouble
+from tests.comfyui_double.settings import DoubleSettings
+from tests.conftest import REPO, _truncate, require_service
+from tests.integration.worker.stack import Stack
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+MODELS = {
+    "checkpoints": ["sd_xl_base_1.0.safetensors", "other.safetensors"],
+    "diffusion_models": ["z_image_turbo_bf16.safetensors"],
+    "text_encoders": ["qwen_3_4b.safetensors"],
+    "vae": ["ae.safetensors"],
+    "upscale_models": ["4x-UltraSharp.pth"],
+}
+# A workflow ComfyUI refuses: its graph names a node class ComfyUI does not have.
+BROKEN = {
+    "graph": {
+        "1": {"class_type": "NoSuchNode", "inputs": {"text": ""}},
+        "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "broken"}},
+    },
+    "manifest": {"title": "Broken", "params": {"prompt": {"type": "text", "required": True, "bind": ["1.text"]}}},
+}
+
+
+@pytest.fixture
+def double_settings() -> DoubleSettings:
+    return DoubleSettings(models=MODELS, node_seconds=0.02, step_seconds=0.01)
+
+
+@pytest.fixture
+def double(double_settings: DoubleSettings, tmp_path: Path) -> Iterator[ComfyDouble]:
+    comfy = ComfyDouble(double_settings, data_dir=tmp_path / "comfyui").start()
+    yield comfy
+    comfy.stop()
+
+
+@pytest.fixture
+def workflows_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "workflows"
+    shutil.copytree(REPO / "workflows", folder)
+    (folder / "broken").mkdir()
+    (folder / "broken" / "workflow.json").write_text(json.dumps(BROKEN["graph"]))
+    (folder / "broken" / "manifest.json").write_text(json.dumps(BROKEN["manifest"]))
+    return folder
+
+
+def _redis_flushed() -> None:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).flushdb()
+    except redis.RedisError as exc:
+        require_service("Redis", f"{REDIS_URL}: {exc}")
+
+
+@pytest.fixture(params=["single", "scaled"])
+def stack(request: pytest.FixtureRequest, tmp_path: Path, double: ComfyDouble, workflows_dir: Path) -> Iterator[Stack]:
+    """Studio in front of the double: single process on SQLite, or API + worker on Redis and PostgreSQL."""
+    if request.param == "scaled":
+        database_url = request.getfixturevalue("postgres_url")
+        asyncio.run(_truncate(database_url))
+        _redis_flushed()
+    else:
+        database_url = f"sqlite:///{tmp_path / 'data' / 'studio.sqlite'}"
+    marker = request.node.get_closest_marker("studio_env")
+    extra = marker.args[0] if marker else {}
+    studio = Stack(request.param, tmp_path, double.url, database_url, REDIS_URL, extra).start()
+    yield studio
+    studio.stop()

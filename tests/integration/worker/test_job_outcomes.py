@@ -1,0 +1,61 @@
+"""Jobs run on ComfyUI through the API: finished with outputs, rejected, failed at run time."""
+
+from __future__ import annotations
+
+import io
+
+import httpx
+from PIL import Image
+
+from tests.comfyui_double.double import ComfyDouble
+from tests.integration.worker.stack import Stack
+
+
+def test_batch_of_four_finishes_with_downloadable_images(stack: Stack, double: ComfyDouble) -> None:
+    job = stack.wait(stack.submit(batch_size=4, aspect_ratio="16:9", seed=123)["id"])
+    assert job["status"] == "finished", job
+    assert job["progress"] == 100 and job["error"] is None
+    assert job["started_at"] and job["finished_at"]
+    assert len(job["outputs"]) == 4
+    for output in job["outputs"]:
+        image = stack.http.get(output["url"])
+        assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+        assert (output["width"], output["height"]) == (1344, 768)
+    graph = double.received_prompts[0].body["prompt"]
+    assert graph["3"]["inputs"]["seed"] == 123, "the stored seed is the one ComfyUI got"
+    assert double.received_prompts[0].prompt_id == job["id"], "prompt_id = job id"
+
+
+def test_rejected_workflow_fails_at_once_naming_the_node(stack: Stack, double: ComfyDouble) -> None:
+    job = stack.wait(stack.submit("broken")["id"])
+    assert job["status"] == "failed"
+    assert "NoSuchNode" in job["error"] and job["attempts"] == 1
+    assert job["error_details"]["type"] == "invalid_prompt"
+    assert [p.status for p in double.received_prompts] == [400]
+
+
+def test_execution_error_is_a_sentence_with_details(stack: Stack, double: ComfyDouble) -> None:
+    job = stack.wait(stack.submit(prompt=double.settings.fail_value)["id"])
+    assert job["status"] == "failed"
+    assert job["error"].startswith("Node 6 (CLIPTextEncode) failed:"), job["error"]
+    details = job["error_details"]
+    assert (details["type"], details["node_id"], details["node_type"]) == ("execution_error", "6", "CLIPTextEncode")
+
+
+def test_image_edit_uploads_its_input_to_comfyui(stack: Stack, double: ComfyDouble) -> None:
+    picture = io.BytesIO()
+    Image.new("RGB", (96, 64), "red").save(picture, format="PNG")
+    upload = stack.http.post("/api/uploads", files={"file": ("in.png", picture.getvalue(), "image/png")}).json()
+    job = stack.wait(stack.submit("image_edit", image=upload["name"])["id"])
+    assert job["status"] == "finished", job["error"]
+    assert (job["outputs"][0]["width"], job["outputs"][0]["height"]) == (96, 64)
+    load_image = double.received_prompts[-1].body["prompt"]["10"]["inputs"]["image"]
+    assert (double.input_dir / load_image).is_file(), "LoadImage names the file ComfyUI stored"
+
+
+def test_legacy_status_shows_the_image_urls(stack: Stack) -> None:
+    job_id = stack.http.post("/api/generate", json={"prompt": "legacy", "batch_size": 2}).json()["task_id"]
+    stack.wait(job_id)
+    status = httpx.get(f"{stack.url}/api/status/{job_id}").json()
+    assert status["status"] == "finished" and len(status["image_urls"]) == 2
+    assert status["image_url"] == status["image_urls"][0]
