@@ -299,35 +299,40 @@ async def features(request: Request[Any, Any, Any]) -> Response[bytes]:
 @websocket(["/ws", "/api/ws"])
 async def ws_endpoint(socket: WebSocket[Any, Any, Any]) -> None:
     state = st(socket)
+    hub = state.hub
     sid = socket.query_params.get("clientId", "") or uuid.uuid4().hex
     await socket.accept()
     conn = Connection(socket)
-    state.hub.register(sid, conn)
+    hub.register(sid, conn)
     writer = asyncio.create_task(conn.write_forever())
+    # Everything goes through the hub by clientId, as in server.py: a socket that was taken over
+    # sends its handshake reply to (and stores its flags for) the socket that replaced it.
     try:
-        conn.push_json("status", {"status": state.queue.info(), "sid": sid})
+        hub.send_json("status", {"status": state.queue.info(), "sid": sid}, sid)
         executor = state.executor
         if executor.client_id == sid and executor.last_node_id is not None:
             # Reconnect mid-job: only the node, no prompt_id (capture 14).
-            conn.push_json("executing", {"node": executor.last_node_id})
+            hub.send_json("executing", {"node": executor.last_node_id}, sid)
         first_message = True
         while True:
             message = await socket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
             text = message.get("text")
             if text is None:
                 continue
             try:
                 data = json.loads(text)
                 if first_message and data.get("type") == "feature_flags":
-                    state.hub.feature_flags[sid] = data.get("data", {})
-                    conn.push_json("feature_flags", SERVER_FEATURES)
+                    hub.feature_flags[sid] = data.get("data", {})
+                    hub.send_json("feature_flags", SERVER_FEATURES, sid)
                 first_message = False
             except (ValueError, AttributeError):
                 continue
     except WebSocketDisconnect:
         pass
     finally:
-        state.hub.unregister(sid)
+        hub.unregister(sid)
         writer.cancel()
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from .cache import CacheEntry, OutputCache
 from .catalog import Catalog
 from .files import FileStore
-from .graph import DependencyCycle, ExecutionList
+from .graph import DependencyCycle, ExecutionList, is_link
 from .hub import Hub, preview_frame, preview_metadata_frame, text_frame
 from .nodes import NodeFailure, behaviour_for, forced_failure
 from .prompt_queue import PromptQueue, QueueItem
@@ -213,17 +213,14 @@ class PromptRun:
         cached = ex.cache.get(node_id)
         if cached is not None:
             # Served from cache: no `executing`, but `executed` repeats the old UI output (capture 11).
-            self.send_to_client(
-                "executed",
-                {
-                    "node": node_id,
-                    "display_node": node_id,
-                    "output": cached.ui["output"] if cached.ui else None,
-                    "prompt_id": self.prompt_id,
-                },
-            )
-            if cached.ui is not None:
-                self.ui[node_id] = cached.ui
+            # 0.3.64 records that UI in history only when the prompt has a client_id: a cached re-run
+            # submitted without one ends with empty history outputs (fixed upstream much later).
+            if self.client_id is not None:
+                output = cached.ui["output"] if cached.ui else None
+                data = {"node": node_id, "display_node": node_id, "output": output, "prompt_id": self.prompt_id}
+                self.send_to_client("executed", data)
+                if cached.ui is not None:
+                    self.ui[node_id] = cached.ui
             self.finish_progress(node_id)
             self.values[node_id] = cached.outputs
             return
@@ -269,7 +266,7 @@ class PromptRun:
     def _resolve_inputs(self, inputs: dict[str, Any]) -> dict[str, Any]:
         resolved = {}
         for name, value in inputs.items():
-            if isinstance(value, list) and len(value) == 2 and isinstance(value[0], str):
+            if is_link(value):
                 source = self.values.get(value[0])
                 if source is None:
                     source = self.ex.cache.get(value[0]).outputs  # type: ignore[union-attr]

@@ -46,9 +46,6 @@ class Connection:
     def push(self, frame: str | bytes) -> None:
         self._frames.put_nowait(frame)
 
-    def push_json(self, event: str, data: Any) -> None:
-        self.push(encode_json(event, data))
-
     async def write_forever(self) -> None:
         try:
             while True:

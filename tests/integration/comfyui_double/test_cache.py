@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .helpers import Recorder, capture, compact, workflow
+from .helpers import Recorder, capture, compact, png_bytes, workflow
 
 
 async def run(http, ws: Recorder, graph: dict) -> tuple[str, list]:
@@ -56,9 +56,18 @@ async def test_only_the_previous_prompt_is_cached(comfy_double, http) -> None:
     await ws.close()
 
 
-async def test_changed_input_file_invalidates_load_image(comfy_double, http) -> None:
-    from .helpers import png_bytes
+async def test_cached_rerun_without_client_id_has_empty_history_outputs(comfy_double, http) -> None:
+    # A 0.3.64 bug kept on purpose: cached UI reaches history only when the prompt has a client_id.
+    first = (await http.post("/prompt", json={"prompt": workflow("cache_probe_scale_invert_save")})).json()
+    second = (await http.post("/prompt", json={"prompt": workflow("cache_probe_scale_invert_save")})).json()
+    await comfy_double.wait_idle()
+    history = (await http.get("/history")).json()
+    assert history[first["prompt_id"]]["outputs"]["3"]["images"][0]["filename"] == "cached_00001_.png"
+    assert history[second["prompt_id"]]["outputs"] == {}
+    assert history[second["prompt_id"]]["status"]["status_str"] == "success"
 
+
+async def test_changed_input_file_invalidates_load_image(comfy_double, http) -> None:
     comfy_double.add_input("in.png", png_bytes(40, 30))
     graph = workflow("loadimage_save")
     graph["1"]["inputs"]["image"] = "in.png"

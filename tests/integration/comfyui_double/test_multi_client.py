@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from .helpers import Recorder, capture, compact, is_json, workflow
 
 
@@ -74,3 +76,20 @@ async def test_generated_client_id_and_interrupt_broadcast_without_client(comfy_
     assert frame["data"]["prompt_id"] == prompt_id  # broadcast: the prompt had no client_id
     assert not anonymous.of("executing") and not anonymous.of("execution_start")
     await anonymous.close()
+
+
+async def test_closing_a_replaced_socket_unregisters_its_successor(comfy_double, http) -> None:
+    # server.py pops the clientId when *any* of its sockets closes (ComfyUI issue #16010).
+    old = await Recorder.connect(comfy_double.ws_url, "same")
+    new = await Recorder.connect(comfy_double.ws_url, "same")
+    await old.close()
+    for _ in range(500):
+        if "same" not in comfy_double.state.hub.sockets:
+            break
+        await asyncio.sleep(0.002)
+    seen = len(new.frames)
+    await http.post("/prompt", json={"prompt": workflow("empty_image_save_batch2"), "client_id": "same"})
+    await comfy_double.wait_idle()
+    await asyncio.sleep(0.02)
+    assert new.frames[seen:] == [] and new.closed is None  # still open, but deaf
+    await new.close()
