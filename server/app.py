@@ -24,6 +24,8 @@ from server.health import health
 from server.jobs.controller import JobController
 from server.jobs.service import JobService
 from server.legacy.controller import LegacyController
+from server.models.catalog import ModelCatalog
+from server.models.controller import list_models
 from server.outputs import serve_output
 from server.storage import LocalStorage
 from server.uploads.controller import UploadController
@@ -43,7 +45,8 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
     workflows = WorkflowRegistry.from_folder(Path(settings.workflows_dir))
     broker = make_broker(settings)
     events = EventBus(settings)
-    jobs = JobService(workflows, storage, JobQueue(broker), events)
+    models = ModelCatalog(settings.comfy_urls)
+    jobs = JobService(workflows, storage, JobQueue(broker), events, models)
 
     @asynccontextmanager
     async def database(app: Litestar) -> AsyncIterator[None]:
@@ -51,6 +54,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
         try:
             yield
         finally:
+            await models.close()
             await disconnect(app.state.engine)
 
     @asynccontextmanager
@@ -71,6 +75,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             WorkflowController,
             UploadController,
             LegacyController,
+            list_models,
             serve_output,
             health,
             *live_events.ROUTES,
@@ -80,6 +85,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             "storage": Provide(lambda: storage, sync_to_thread=False),
             "workflows": Provide(lambda: workflows, sync_to_thread=False),
             "jobs": Provide(lambda: jobs, sync_to_thread=False),
+            "models": Provide(lambda: models, sync_to_thread=False),
             "events": Provide(lambda: events, sync_to_thread=False),
             "engine": Provide(provide_engine, sync_to_thread=False),
         },

@@ -11,10 +11,11 @@ from server.events.schemas import JobCancelled, JobCreated
 from server.jobs import repository, transitions
 from server.jobs.cursor import Cursor, decode_cursor, encode_cursor
 from server.jobs.schemas import TERMINAL_STATUSES, Job, JobCreate, JobFilters, JobPage, RemixRequest
+from server.models.catalog import ComfyUnreachable, ModelCatalog
 from server.storage import LocalStorage
 from server.uploads import repository as uploads
 from server.worker.broker import JobQueue
-from server.workflows.manifest import SeedParam, Workflow
+from server.workflows.manifest import ModelParam, SeedParam, Workflow
 from server.workflows.params import dimensions, resolve
 from server.workflows.registry import WorkflowRegistry
 
@@ -23,11 +24,14 @@ COLUMN_PARAMS = ("prompt", "negative_prompt", "model", "aspect_ratio", "batch_si
 
 
 class JobService:
-    def __init__(self, workflows: WorkflowRegistry, storage: LocalStorage, queue: JobQueue, events: EventBus) -> None:
+    def __init__(
+        self, workflows: WorkflowRegistry, storage: LocalStorage, queue: JobQueue, events: EventBus, models: ModelCatalog
+    ) -> None:
         self.workflows = workflows
         self.storage = storage
         self.queue = queue
         self.events = events
+        self.models = models
 
     async def create(self, request: JobCreate, *, owner: str | None = None, remix_of: uuid.UUID | None = None) -> Job:
         workflow = self.workflows.get(request.workflow)
@@ -38,6 +42,7 @@ class JobService:
             for name, upload in resolved.images.items()
             if upload not in present
         ]
+        errors += await self._check_models(workflow, resolved.values)
         if errors:
             raise BadRequest.from_fields(errors)
         values = resolved.values
@@ -61,6 +66,24 @@ class JobService:
         await self.events.flush()  # job.created goes out before any worker can report on the job
         await self.queue.enqueue(job.id)
         return await self.get(job.id)
+
+    async def _check_models(self, workflow: Workflow, values: dict[str, Any]) -> list[FieldError]:
+        """Refuse model names ComfyUI does not have. While ComfyUI is unreachable the job is
+        accepted as it is: it waits in the queue, and ComfyUI's own check fails it if need be."""
+        errors = []
+        for name, param in workflow.manifest.params.items():
+            if not isinstance(param, ModelParam) or values.get(name) is None:
+                continue
+            try:
+                available = await self.models.files(param.folder)
+            except ComfyUnreachable:
+                return []
+            if values[name] not in available:
+                listed = ", ".join(available) or "none"
+                errors.append(
+                    FieldError(f"params.{name}", f"{values[name]!r} is not in ComfyUI's {param.folder}; available: {listed}")
+                )
+        return errors
 
     async def get(self, job_id: uuid.UUID) -> Job:
         job = await repository.get(job_id)
