@@ -95,7 +95,7 @@ async def post_prompt(request: Request[Any, Any, Any]) -> Response[bytes]:
 
 
 def queue_prompt(state: ServerState, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
-    """server.py post_prompt: the counter moves even for invalid prompts (capture 05: 23 after 8 errors)."""
+    """server.py post_prompt. The counter moves even for invalid prompts (capture 05)."""
     if "number" in body:
         number: float = float(body["number"])
     else:

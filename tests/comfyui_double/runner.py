@@ -76,6 +76,8 @@ class ServerRunner:
         self._tasks = [worker, serve]
         while not self._server.started and not serve.done():
             await asyncio.sleep(0.002)
+        if not self._server.started:
+            await serve  # raises the startup error, which start() reports
         self._ready.set()
         with contextlib.suppress(asyncio.CancelledError):
             await serve
