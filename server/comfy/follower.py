@@ -131,7 +131,7 @@ class PromptFollower:
         self._outcome: Outcome | None = None
         self._done = asyncio.Event()
         if graph:
-            self.set_graph(graph)
+            self._set_graph(graph)
 
     # --- consumer side ---------------------------------------------------------
 
@@ -157,7 +157,12 @@ class PromptFollower:
 
     # --- fed by the session ------------------------------------------------------
 
-    def set_graph(self, graph: Mapping[str, Any]) -> None:
+    def learn_graph(self, graph: Mapping[str, Any]) -> None:
+        """Node classes for progress, when the follower was made without the graph."""
+        if not self._classes:
+            self._set_graph(graph)
+
+    def _set_graph(self, graph: Mapping[str, Any]) -> None:
         self._classes = {
             str(node_id): str(node.get("class_type", ""))
             for node_id, node in graph.items()
@@ -205,8 +210,7 @@ class PromptFollower:
             self._updates.put_nowait(NodeTextUpdate(frame.node_id, frame.text))
 
     def resolve_from_history(self, entry: HistoryEntry) -> None:
-        if entry.prompt.prompt and not self._classes:
-            self.set_graph(entry.prompt.prompt)
+        self.learn_graph(entry.prompt.prompt)
         messages = entry.status.messages if entry.status else []
         last_type, last_data = messages[-1] if messages else ("", {})
         if last_type == "execution_error":

@@ -246,12 +246,12 @@ class QueueState(msgspec.Struct):
     queue_running: list[QueueItem]
     queue_pending: list[QueueItem]
 
-    def position(self, prompt_id: str) -> str | None:
-        """'running', 'pending' or None when the queue does not hold the prompt."""
-        if any(item.prompt_id == prompt_id for item in self.queue_running):
-            return "running"
-        if any(item.prompt_id == prompt_id for item in self.queue_pending):
-            return "pending"
+    def find(self, prompt_id: str) -> tuple[str, QueueItem] | None:
+        """("running" | "pending", item), or None when the queue does not hold the prompt."""
+        for position, items in (("running", self.queue_running), ("pending", self.queue_pending)):
+            for item in items:
+                if item.prompt_id == prompt_id:
+                    return position, item
         return None
 
 

@@ -170,7 +170,10 @@ class ComfySession:
                     self._on_connected()
                     delay = initial
                     async for frame in ws:
-                        self._dispatch(frame)
+                        try:
+                            self._dispatch(frame)
+                        except Exception:  # one bad frame must not end the lane's socket
+                            log.exception("could not handle a ComfyUI frame")
                 log.info("ComfyUI closed the socket")
             except (OSError, TimeoutError, websockets.WebSocketException) as exc:
                 log.info("ComfyUI socket down: %r", exc)
@@ -187,8 +190,7 @@ class ComfySession:
         self._stale.clear()
 
     def _on_disconnected(self) -> None:
-        if self._connected.is_set():
-            self._connected.clear()
+        self._connected.clear()
         self._executing = None
         self._replayed_node = None
         for prompt_id, follower in self._followers.items():
@@ -288,9 +290,10 @@ class ComfySession:
         # queue into history atomically, so it is seen in one of them.
         entry = await self.client.history(prompt_id)
         if entry is None:
-            queue = await self.client.queue()
-            position = queue.position(prompt_id)
-            if position is not None:
+            queued = (await self.client.queue()).find(prompt_id)
+            if queued is not None:
+                position, item = queued
+                follower.learn_graph(item.prompt)
                 if position == "running":
                     self._note_running(follower)
                 return  # still to come: the socket will bring its frames

@@ -138,13 +138,13 @@ def test_history_entry_fields() -> None:
     assert entry.status == m.HistoryStatus("success", True, entry.status.messages)
 
 
-def test_queue_position() -> None:
+def test_queue_find() -> None:
     body = next(b for _, p, _, b in http_bodies() if p == "/queue" and b["queue_pending"])
     queue = msgspec.convert(body, m.QueueState)
-    running = queue.queue_running[0].prompt_id
-    assert queue.position(running) == "running"
-    assert queue.position(queue.queue_pending[0].prompt_id) == "pending"
-    assert queue.position("no-such-prompt") is None
+    running = queue.queue_running[0]
+    assert queue.find(running.prompt_id) == ("running", running)
+    assert queue.find(queue.queue_pending[0].prompt_id) == ("pending", queue.queue_pending[0])
+    assert queue.find("no-such-prompt") is None
     # extra_data sent with the prompt comes back in the queue item
     assert any(i.extra_data.get("studio_job") == "job-123" for i in queue.queue_pending)
 
