@@ -9,9 +9,10 @@ from collections.abc import Callable
 
 from server.events.schemas import Event
 
-# Queued messages per client. Progress and previews coalesce per job, so this only fills up
-# with status and terminal events, i.e. when a client has stopped reading altogether.
-CAPACITY = 256
+# Queued messages per client; entries share the encoded text, so a full queue is small. Progress
+# and previews coalesce per job, so only status and terminal events fill it: a client that has
+# stopped reading altogether.
+CAPACITY = 4096
 
 
 class _Entry:

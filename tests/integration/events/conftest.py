@@ -1,0 +1,49 @@
+"""Helpers for the live-event tests: the app's bus, jobs, and typed messages off a test socket."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import msgspec
+import pytest
+from litestar.testing import TestClient
+from litestar.testing.websocket_test_session import WebSocketTestSession
+
+from server.events.bus import EventBus
+from server.events.schemas import Message, QueueTotals, message_decoder
+from server.jobs.schemas import Job
+
+# Seconds to wait for a message that should come; generous for a loaded CI machine.
+WAIT = 10
+
+
+@pytest.fixture
+def bus(client: TestClient) -> EventBus:
+    """The bus of the app under test; publishing from the test thread exercises the thread-safe path."""
+    return client.app.dependencies["events"].dependency()
+
+
+def submit(client: TestClient, workflow: str = "text_to_image", **params: Any) -> Job:
+    params = {"prompt": "a red fox", **params} if workflow.startswith("text_to_image") else params
+    response = client.post("/api/jobs", json={"workflow": workflow, "params": params})
+    assert response.status_code == 202, response.text
+    return msgspec.convert(response.json(), Job, strict=False)
+
+
+def receive(socket: WebSocketTestSession, timeout: float = WAIT) -> Message:
+    return message_decoder.decode(socket.receive_text(timeout=timeout))
+
+
+def new_id() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+def receive_job_events(socket: WebSocketTestSession, count: int) -> list[Message]:
+    """The next `count` job events, skipping queue.totals (which come whenever counts settle)."""
+    events: list[Message] = []
+    while len(events) < count:
+        message = receive(socket)
+        if not isinstance(message, QueueTotals):
+            events.append(message)
+    return events
