@@ -91,7 +91,11 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
         },
         lifespan=[database, live_events.lifespan(events), worker] if with_worker else [database, live_events.lifespan(events)],
         exception_handlers={StudioError: studio_error, HTTPException: http_error},
-        logging_config=LoggingConfig(log_exceptions="always"),
+        logging_config=LoggingConfig(
+            log_exceptions="always",
+            # One line per ComfyUI request is noise; warnings and errors still show.
+            loggers={"httpx": {"level": "WARNING"}, "piccolo": {"level": "WARNING"}},
+        ),
         request_max_body_size=settings.upload_max_bytes + BODY_MARGIN,
         openapi_config=OpenAPIConfig(title="Studio", version="0.1.0", path="/schema"),
     )

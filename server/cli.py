@@ -102,6 +102,8 @@ def _work(settings: Settings) -> None:
             "In single-process mode `studio serve` runs the worker itself."
         )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "piccolo"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     bind(settings.resolved_database_url)
     workflows = WorkflowRegistry.from_folder(Path(settings.workflows_dir))
     broker = make_broker(settings)
