@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from server.client import cli as client_cli
 from server.config import ConfigError, Settings, load_settings
 from server.workflows.loader import WorkflowError
 
@@ -41,11 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
     _settings_flags(worker)
     migrate = commands.add_parser("migrate", help="apply database migrations and exit")
     _settings_flags(migrate)
+    client_cli.add_commands(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command in client_cli.COMMANDS:  # clients of a running Studio: no settings of their own
+        return client_cli.run(args)
     overrides: dict[str, Any] = {k: v for k, v in vars(args).items() if k not in ("command", "no_worker")}
     try:
         settings = load_settings(overrides=overrides)

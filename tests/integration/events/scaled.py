@@ -68,6 +68,12 @@ class Api:
     def socket(self, path: str) -> ClientConnection:
         return connect(f"ws://127.0.0.1:{self.port}{path}", open_timeout=10)
 
+    def job(self, job_id: str) -> dict:
+        return httpx.get(f"{self.url}/api/jobs/{job_id}").json()
+
+    def cancel(self, job_id: str) -> None:
+        assert httpx.post(f"{self.url}/api/jobs/{job_id}/cancel").status_code == 200
+
     def submit(self, **params: object) -> dict:
         response = httpx.post(f"{self.url}/api/jobs", json={"workflow": "text_to_image", "params": {"prompt": "a red fox", **params}})
         assert response.status_code == 202, response.text

@@ -4,30 +4,12 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from websockets.exceptions import ConnectionClosed
 
 from server.events.schemas import JobCreated, JobFailed, JobFinished, JobProgress, JobSnapshot, JobStatus, QueueSnapshot, QueueTotals
-from tests.integration.events.scaled import Api, environment, job_json, publisher, receive, redis_ready
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    redis_ready()
-    return environment(tmp_path)
-
-
-@pytest.fixture
-def apis(env: dict[str, str], tmp_path: Path) -> Iterator[tuple[Api, Api]]:
-    # One after the other: the first migrates the shared database.
-    first = Api(env, tmp_path / "api-1.log").start()
-    second = Api(env, tmp_path / "api-2.log").start()
-    yield first, second
-    second.stop()
-    first.stop()
+from tests.integration.events.scaled import Api, job_json, publisher, receive
 
 
 def test_a_job_submitted_on_one_api_host_is_seen_by_clients_of_the_other(apis: tuple[Api, Api]) -> None:

@@ -1,0 +1,107 @@
+"""`studio submit` and `studio watch`: the jobs API from a shell.
+
+Exit status: 0 finished (or submitted, without --wait); 1 failed, or Studio unreachable;
+2 cancelled, or a usage error (bad arguments, a refusal from Studio, an unknown job).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+
+from server.client.display import display_for
+from server.client.errors import ClientError
+from server.client.follow import follow
+from server.client.http import StudioClient
+from server.client.view import JobView
+
+COMMANDS = ("submit", "watch")
+DEFAULT_URL = "http://127.0.0.1:8000"
+FINISHED, FAILED, USAGE = 0, 1, 2
+_EXIT = {"finished": FINISHED, "failed": FAILED, "cancelled": USAGE}
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    submit = commands.add_parser(
+        "submit",
+        help="submit a job to a running Studio and print its id",
+        description="Submit a job and print its id. Values are read as JSON when they parse "
+        "(steps=30, cfg=6.5, seed=-1), else as text (prompt=\"a red fox\").",
+    )
+    submit.add_argument("workflow", help="workflow name, e.g. text_to_image (GET /api/workflows lists them)")
+    submit.add_argument("params", nargs="*", metavar="KEY=VALUE", help="parameters of the workflow")
+    submit.add_argument("--wait", action="store_true", help="follow the job with a progress bar; print its outputs")
+    _url_flag(submit)
+    watch = commands.add_parser(
+        "watch",
+        help="follow a job with a progress bar until it ends; print its outputs",
+        description="Follow a job live until it ends, then print its output URLs. "
+        "Exit status: 0 finished, 1 failed, 2 cancelled.",
+    )
+    watch.add_argument("job_id", help="the id `studio submit` printed")
+    _url_flag(watch)
+
+
+def _url_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--url", default=DEFAULT_URL, help=f"Studio's base URL (default {DEFAULT_URL})")
+
+
+def run(args: argparse.Namespace) -> int:
+    console = Console(stderr=True)
+    try:
+        if args.command == "submit":
+            return asyncio.run(_submit(args.url, args.workflow, parse_params(args.params), args.wait, console))
+        return asyncio.run(_watch(args.url, args.job_id, console))
+    except ClientError as exc:
+        print(f"studio: {exc}", file=sys.stderr)
+        return USAGE if exc.usage else FAILED
+    except KeyboardInterrupt:
+        return 130
+
+
+def parse_params(pairs: list[str]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        key, equals, raw = pair.partition("=")
+        if not equals or not key:
+            raise ClientError(f"{pair!r} is not KEY=VALUE (e.g. steps=30 or prompt=\"a red fox\").", usage=True)
+        try:
+            params[key] = json.loads(raw)
+        except ValueError:
+            params[key] = raw
+    return params
+
+
+async def _submit(url: str, workflow: str, params: dict[str, Any], wait: bool, console: Console) -> int:
+    async with StudioClient(url) as studio:
+        job = await studio.submit(workflow, params)
+    print(job.id, flush=True)
+    return await _watch(url, str(job.id), console) if wait else FINISHED
+
+
+async def _watch(url: str, job_id: str, console: Console) -> int:
+    view = JobView(job_id=job_id)
+    display = display_for(console)
+    try:
+        async for message in follow(url, job_id):
+            view.apply(message)
+            display.show(view)
+    finally:
+        display.close()
+    return _report(url, view)
+
+
+def _report(url: str, view: JobView) -> int:
+    if view.status == "finished":
+        for output in view.outputs:
+            print(f"{url.rstrip('/')}{output.url}", flush=True)
+    elif view.status == "failed":
+        print(f"studio: Job {view.job_id} failed: {view.error}", file=sys.stderr)
+    else:
+        print(f"studio: Job {view.job_id} was cancelled.", file=sys.stderr)
+    return _EXIT[view.status]
