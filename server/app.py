@@ -59,7 +59,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
 
     @asynccontextmanager
     async def worker(app: Litestar) -> AsyncIterator[None]:
-        runtime = WorkerRuntime(settings, broker, storage, workflows, single_process=not settings.redis_url)
+        runtime = WorkerRuntime(settings, broker, storage, workflows, events, embedded=True)
         dramatiq_worker = await anyio.to_thread.run_sync(start_worker, runtime)
         try:
             yield

@@ -95,6 +95,7 @@ def _work(settings: Settings) -> None:
     import threading
 
     from server.db.engine import bind
+    from server.events.bus import EventBus
     from server.storage import LocalStorage
     from server.worker.broker import make_broker
     from server.worker.runtime import WorkerRuntime, start_worker
@@ -111,7 +112,8 @@ def _work(settings: Settings) -> None:
     bind(settings.resolved_database_url)
     workflows = WorkflowRegistry.from_folder(Path(settings.workflows_dir))
     broker = make_broker(settings)
-    runtime = WorkerRuntime(settings, broker, LocalStorage(settings.data_path), workflows, single_process=False)
+    storage = LocalStorage(settings.data_path)
+    runtime = WorkerRuntime(settings, broker, storage, workflows, EventBus(settings), embedded=False)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

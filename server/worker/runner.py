@@ -21,12 +21,15 @@ from server.comfy import (
     Interrupted,
     Lost,
     Outcome,
+    PreviewUpdate,
     ProgressUpdate,
     PromptFollower,
     Succeeded,
 )
 from server.config import Settings
-from server.jobs import transitions
+from server.events.bus import EventBus
+from server.events.schemas import JobCancelled, JobEvent, JobFailed, JobFinished, JobProgress, JobStatus
+from server.jobs import repository, transitions
 from server.jobs.schemas import Job
 from server.storage import LocalStorage
 from server.worker.broker import JobQueue
@@ -51,6 +54,7 @@ class WorkerContext(msgspec.Struct, kw_only=True, frozen=True):
     storage: LocalStorage
     workflows: WorkflowRegistry
     queue: JobQueue
+    events: EventBus
     worker_id: str
 
 
@@ -71,6 +75,7 @@ class JobRunner:
         self._progress_written_at = 0.0
 
     async def run(self, *, adopt: bool) -> None:
+        self._publish(JobStatus(job_id=self.job.id, workflow=self.job.workflow, status="processing", progress=self._progress, worker=self.context.worker_id))
         guard = asyncio.create_task(self._guard(), name=f"guard-{self.job.id}")
         try:
             try:
@@ -141,7 +146,9 @@ class JobRunner:
     async def _follow(self, follower: PromptFollower) -> Outcome:
         async for update in follower:
             if isinstance(update, ProgressUpdate):
-                await self._set_progress(30 + int(65 * update.fraction))
+                await self._set_progress(30 + int(65 * update.fraction), update)
+            elif isinstance(update, PreviewUpdate):
+                self.context.events.publish_preview(self.job.id, self.job.workflow, update.image, update.mime)
             elif isinstance(update, Succeeded | Failed | Interrupted | Lost):
                 return update
         raise AssertionError("a follower always ends with an outcome")
@@ -197,7 +204,10 @@ class JobRunner:
                 outputs = await self._retrying(
                     lambda: collect_outputs(self.lane.client, self.context.storage, self.job.id, images)
                 )
-                await transitions.finish(self.job.id, worker=self.context.worker_id, outputs=outputs)
+                if await transitions.finish(self.job.id, worker=self.context.worker_id, outputs=outputs):
+                    job = await repository.get(self.job.id)
+                    if job is not None:
+                        self._publish(JobFinished(job_id=job.id, workflow=job.workflow, job=job))
             case Failed():
                 details = {
                     "type": "execution_error",
@@ -230,16 +240,36 @@ class JobRunner:
             return
         log.info("job %s: %s; sending it again", self.job.id, reason)
         if await transitions.requeue(self.job.id, worker=self.context.worker_id):
+            self._publish(JobStatus(job_id=self.job.id, workflow=self.job.workflow, status="queued", progress=0))
             await self.context.queue.enqueue(self.job.id)
 
     async def _conclude(self, status: str, **fields: Any) -> None:
-        await transitions.conclude(self.job.id, worker=self.context.worker_id, status=status, **fields)
+        """failed or cancelled, and the event that says so."""
+        if not await transitions.conclude(self.job.id, worker=self.context.worker_id, status=status, **fields):
+            return
+        if status == "failed":
+            self._publish(JobFailed(job_id=self.job.id, workflow=self.job.workflow, error=fields["error"], error_details=fields.get("error_details")))
+        else:
+            self._publish(JobCancelled(job_id=self.job.id, workflow=self.job.workflow))
 
-    async def _set_progress(self, percent: int) -> None:
-        """Store progress: every milestone up to 30, then at most every PROGRESS_WRITE_SECONDS."""
+    def _publish(self, event: JobEvent) -> None:
+        self.context.events.publish(event)
+
+    async def _set_progress(self, percent: int, update: ProgressUpdate | None = None) -> None:
+        """Publish progress (the bus throttles it) and store it: every milestone up to 30, then
+        at most every PROGRESS_WRITE_SECONDS."""
         percent = max(self._progress, min(percent, 99))
+        if update is not None:
+            self._publish(
+                JobProgress(
+                    job_id=self.job.id, workflow=self.job.workflow, percent=percent, node=update.node_id,
+                    node_class=update.class_type, step=update.step, total=update.total_steps,
+                )
+            )
         if percent == self._progress:
             return
+        if update is None:
+            self._publish(JobProgress(job_id=self.job.id, workflow=self.job.workflow, percent=percent))
         self._progress = percent
         now = time.monotonic()
         if percent > 30 and now - self._progress_written_at < PROGRESS_WRITE_SECONDS:

@@ -18,6 +18,8 @@ from dramatiq.middleware import Middleware
 from server.config import Settings
 from server.db.engine import disconnect, open_pool
 from server.db.tables import Job as JobRow
+from server.events.bus import EventBus
+from server.events.schemas import JobFailed
 from server.jobs import repository, transitions
 from server.storage import LocalStorage
 from server.worker.broker import ACTOR, QUEUE, JobQueue
@@ -40,17 +42,23 @@ class WorkerRuntime:
         broker: dramatiq.Broker,
         storage: LocalStorage,
         workflows: WorkflowRegistry,
+        events: EventBus,
         *,
-        single_process: bool,
+        embedded: bool,
     ) -> None:
+        """`embedded`: the worker inside `studio serve`, sharing the API's event bus; otherwise a
+        `studio worker` process that starts its own (publish-only) bus."""
         self.settings = settings
         self.broker = broker
-        self.single_process = single_process
+        self.embedded = embedded
+        # Without Redis this process is the only worker there is: nobody else can hold a job.
+        self.sole_worker = not settings.redis_url
         self.context = WorkerContext(
             settings=settings,
             storage=storage,
             workflows=workflows,
             queue=JobQueue(broker),
+            events=events,
             worker_id=f"{settings.resolved_worker_name}/{os.getpid()}/{uuid.uuid4().hex[:6]}",
         )
         self.lanes: Lanes | None = None
@@ -65,6 +73,8 @@ class WorkerRuntime:
 
     async def start(self) -> None:
         await open_pool(JobRow._meta.db)
+        if not self.embedded:
+            await self.context.events.start(listen=False)
         name = self.settings.resolved_worker_name
         self.lanes = Lanes([Lane(name, url) for url in self.settings.comfy_urls])
         for lane in self.lanes.all:
@@ -80,6 +90,8 @@ class WorkerRuntime:
         if self.lanes:
             for lane in self.lanes.all:
                 await lane.close()
+        if not self.embedded:
+            await self.context.events.stop()
         await disconnect(JobRow._meta.db)
 
     # --- jobs ------------------------------------------------------------------------
@@ -129,10 +141,11 @@ class WorkerRuntime:
             raise
         except Exception as exc:
             log.exception("job %s crashed the runner", job_id)
-            await transitions.conclude(
-                job_id, worker=self.context.worker_id, status="failed",
-                error=f"Studio's worker failed while running the job: {exc}", error_details={"type": "worker_error"},
-            )
+            error = f"Studio's worker failed while running the job: {exc}"
+            if await transitions.conclude(
+                job_id, worker=self.context.worker_id, status="failed", error=error, error_details={"type": "worker_error"}
+            ):
+                self.context.events.publish(JobFailed(job_id=job_id, workflow=job.workflow, error=error))
 
     # --- recovery --------------------------------------------------------------------
 
@@ -153,7 +166,7 @@ class WorkerRuntime:
         that ran them is gone. Later only those whose lease ran out.
         """
         assert self.lanes is not None
-        resend_after = 0 if at_start and self.single_process else self.settings.resend_after
+        resend_after = 0 if at_start and self.sole_worker else self.settings.resend_after
         for job_id in await transitions.due_for_resend(resend_after):
             await self.context.queue.enqueue(job_id)
         for lane in self.lanes.all:
@@ -161,7 +174,7 @@ class WorkerRuntime:
                 if job_id not in self._running:
                     self._running[job_id] = asyncio.create_task(self._adopt(lane, job_id, expired_only=not at_start))
         # Jobs of lanes no worker serves any more: their ComfyUI cannot be asked, so run them again.
-        grace = 0 if self.single_process else self.settings.lease_seconds * ORPHAN_LEASES
+        grace = 0 if self.sole_worker else self.settings.lease_seconds * ORPHAN_LEASES
         for job_id in await transitions.orphaned(grace):
             job = await repository.get(job_id)
             if job is None or job.id in self._running or (job.lane in self.lanes.by_id):

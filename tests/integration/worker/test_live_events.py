@@ -1,0 +1,42 @@
+"""Workers' events reach WebSocket clients of the API, across processes through Redis when scaled out."""
+
+from __future__ import annotations
+
+import json
+
+from websockets.sync.client import connect
+
+from tests.comfyui_double.double import ComfyDouble
+from tests.integration.worker.stack import Stack
+
+
+def test_job_socket_sees_the_whole_run(stack: Stack, double: ComfyDouble) -> None:
+    double.settings.step_seconds = 0.02
+    job = stack.submit(steps=40)
+    messages = []
+    with connect(f"ws://127.0.0.1:{stack.port}/ws/jobs/{job['id']}", open_timeout=10) as socket:
+        for raw in socket:  # the server closes after the terminal event
+            messages.append(json.loads(raw))
+    types = [m["type"] for m in messages]
+    assert types[0] == "job.snapshot" and types[-1] == "job.finished", types
+    assert "job.progress" in types
+    percents = [m["percent"] for m in messages if m["type"] == "job.progress"]
+    assert percents == sorted(percents) and percents[-1] > 30
+    seqs = [m["seq"] for m in messages]
+    assert seqs == sorted(seqs) and len(set(seqs[1:])) == len(seqs) - 1
+    assert len(messages[-1]["job"]["outputs"]) == 1
+
+
+def test_failure_and_cancel_are_pushed(stack: Stack, double: ComfyDouble) -> None:
+    failing = stack.submit(prompt=double.settings.fail_value)
+    with connect(f"ws://127.0.0.1:{stack.port}/ws/jobs/{failing['id']}", open_timeout=10) as socket:
+        last = [json.loads(raw) for raw in socket][-1]
+    assert last["type"] == "job.failed" and last["error"].startswith("Node 6 (CLIPTextEncode) failed")
+
+    double.settings.step_seconds = 0.03
+    slow = stack.submit(steps=150)
+    stack.wait(slow["id"], {"processing"}, progress_at_least=31)
+    with connect(f"ws://127.0.0.1:{stack.port}/ws/jobs/{slow['id']}", open_timeout=10) as socket:
+        stack.http.post(f"/api/jobs/{slow['id']}/cancel")
+        last = [json.loads(raw) for raw in socket][-1]
+    assert last["type"] == "job.cancelled"
