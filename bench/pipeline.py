@@ -1,0 +1,189 @@
+"""Studio's overhead in front of ComfyUI: added latency per job, and GPU utilisation.
+
+    .venv/bin/python bench/pipeline.py [--job-seconds 0.2] [--latency-jobs 30] [--jobs 200] [--modes single,scaled]
+
+Starts the ComfyUI double in its own process (each prompt takes --job-seconds) and measures:
+
+(a) added latency: the same text_to_image job run one at a time by a bare client (submit,
+    follow the socket, fetch the image through /view) and through Studio (POST /api/jobs, wait
+    for job.finished on /ws/jobs/{id}); Studio's p50 and p99 minus the bare client's;
+(b) utilisation: --jobs jobs submitted back to back; ComfyUI busy time (execution_start to
+    execution_success of every prompt, from its /history) divided by the makespan (first
+    submit to last job.finished).
+
+Modes: single (`studio serve`, SQLite, in-memory broker) and scaled (`studio serve --no-worker`
++ `studio worker`, PostgreSQL and Redis on 127.0.0.1). Loopback only; every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+import httpx
+import redis
+from websockets.sync.client import connect
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from server.comfy import ComfyClient, ComfySession, Succeeded  # noqa: E402
+from server.workflows.loader import load_workflow  # noqa: E402
+from server.workflows.params import fill_graph, resolve  # noqa: E402
+from tests.comfyui_double.process import ComfyDoubleProcess  # noqa: E402
+from tests.comfyui_double.settings import DoubleSettings  # noqa: E402
+from tests.integration.worker.stack import Stack  # noqa: E402
+
+MODELS = {"checkpoints": ["sd_xl_base_1.0.safetensors"]}
+POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+REDIS_URL = "redis://127.0.0.1:6379/14"
+DEADLINE_SECONDS = 900
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+# --- (a) the bare client -------------------------------------------------------------------
+
+
+async def bare_client_times(comfy_url: str, jobs: int) -> list[float]:
+    workflow = load_workflow(REPO / "workflows" / "text_to_image")
+    times = []
+    async with ComfyClient(comfy_url) as client, ComfySession(client) as session:
+        await session.wait_connected(10)
+        for seed in range(jobs):
+            values, _ = resolve(workflow, {"prompt": "a red fox", "seed": 10_000 + seed})
+            began = time.perf_counter()
+            follower = await session.submit(fill_graph(workflow, values.values))
+            outcome = await asyncio.wait_for(follower.outcome(), 60)
+            assert isinstance(outcome, Succeeded), outcome
+            for image in outcome.images:
+                await client.view(image.filename, image.subfolder, image.type)
+            times.append(time.perf_counter() - began)
+    return times
+
+
+# --- (a) and (b) through Studio ------------------------------------------------------------
+
+
+def studio_times(stack: Stack, jobs: int) -> list[float]:
+    times = []
+    for seed in range(jobs):
+        began = time.perf_counter()
+        job = stack.submit(seed=20_000 + seed)
+        with connect(f"ws://127.0.0.1:{stack.port}/ws/jobs/{job['id']}", open_timeout=10) as socket:
+            last = [json.loads(raw) for raw in socket][-1]
+        assert last["type"] == "job.finished", last
+        times.append(time.perf_counter() - began)
+    return times
+
+
+def utilisation(stack: Stack, comfy_url: str, jobs: int) -> tuple[float, float, float]:
+    """(busy seconds, makespan seconds, busy / makespan) for `jobs` jobs submitted at once."""
+    history_before = set(httpx.get(f"{comfy_url}/history", timeout=30).json())
+    with connect(f"ws://127.0.0.1:{stack.port}/ws/events", open_timeout=10) as events:
+        began = time.perf_counter()
+        ids = {stack.submit(seed=30_000 + i)["id"] for i in range(jobs)}
+        finished: set[str] = set()
+        deadline = time.monotonic() + DEADLINE_SECONDS
+        while finished != ids:
+            message = json.loads(events.recv(timeout=max(1.0, deadline - time.monotonic())))
+            if message["type"] in ("job.finished", "job.failed", "job.cancelled") and message["job_id"] in ids:
+                assert message["type"] == "job.finished", message
+                finished.add(message["job_id"])
+        makespan = time.perf_counter() - began
+    history = httpx.get(f"{comfy_url}/history", timeout=30).json()
+    busy_ms = 0.0
+    for prompt_id, entry in history.items():
+        if prompt_id in history_before:
+            continue
+        stamps = {kind: data["timestamp"] for kind, data in entry["status"]["messages"] if "timestamp" in data}
+        busy_ms += stamps["execution_success"] - stamps["execution_start"]
+    return busy_ms / 1000, makespan, busy_ms / 1000 / makespan
+
+
+# --- modes ---------------------------------------------------------------------------------
+
+
+async def scratch_postgres() -> tuple[str, str]:
+    name = f"studio_bench_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(POSTGRES_ADMIN)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    return name, POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+
+
+async def drop_postgres(name: str) -> None:
+    admin = await asyncpg.connect(POSTGRES_ADMIN)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()
+
+
+def run_mode(mode: str, comfy_url: str, args: argparse.Namespace, bare: list[float]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        scratch = None
+        if mode == "scaled":
+            redis.Redis.from_url(REDIS_URL).flushdb()
+            scratch, database_url = asyncio.run(scratch_postgres())
+            asyncio.run(_migrate(database_url))
+        else:
+            database_url = f"sqlite:///{tmp / 'data' / 'studio.sqlite'}"
+        # Production timings, not the tests' fast recovery settings.
+        env = {"STUDIO_WORKFLOWS_DIR": str(REPO / "workflows"), "STUDIO_LEASE_SECONDS": "30", "STUDIO_RECOVERY_INTERVAL": "10"}
+        stack = Stack(mode, tmp, comfy_url, database_url, REDIS_URL, env).start()
+        try:
+            studio_times(stack, 3)  # warm up: connections, caches, first socket
+            studio = studio_times(stack, args.latency_jobs)
+            busy, makespan, ratio = utilisation(stack, comfy_url, args.jobs)
+        finally:
+            stack.stop()
+            if scratch:
+                asyncio.run(drop_postgres(scratch))
+    bare_p50, bare_p99 = percentile(bare, 0.5) * 1000, percentile(bare, 0.99) * 1000
+    p50, p99 = percentile(studio, 0.5) * 1000, percentile(studio, 0.99) * 1000
+    print(f"{mode}:")
+    print(f"  per job, bare client   p50 {bare_p50:7.1f} ms  p99 {bare_p99:7.1f} ms")
+    print(f"  per job, through Studio p50 {p50:7.1f} ms  p99 {p99:7.1f} ms")
+    print(f"  added by Studio        p50 {p50 - bare_p50:7.1f} ms  p99 {p99 - bare_p99:7.1f} ms")
+    print(f"  {args.jobs} jobs back to back: ComfyUI busy {busy:.1f} s of {makespan:.1f} s makespan = {ratio:.1%} utilisation")
+
+
+async def _migrate(url: str) -> None:
+    from server.db.engine import migrate
+
+    await migrate(url)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--job-seconds", type=float, default=0.2, help="time ComfyUI spends on each prompt")
+    parser.add_argument("--latency-jobs", type=int, default=30, help="jobs run one at a time for (a)")
+    parser.add_argument("--jobs", type=int, default=200, help="jobs submitted back to back for (b)")
+    parser.add_argument("--modes", default="single,scaled")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as folder:
+        double = ComfyDoubleProcess(DoubleSettings(models=MODELS, job_seconds=args.job_seconds), data_dir=Path(folder))
+        double.start()
+        try:
+            print(f"ComfyUI double: {args.job_seconds} s per prompt")
+            bare = asyncio.run(bare_client_times(double.url, args.latency_jobs))
+            for mode in args.modes.split(","):
+                run_mode(mode, double.url, args, bare)
+        finally:
+            double.stop()
+
+
+if __name__ == "__main__":
+    main()
