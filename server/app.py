@@ -24,6 +24,7 @@ from server.health import health
 from server.jobs.controller import JobController
 from server.jobs.service import JobService
 from server.legacy.controller import LegacyController
+from server.maintenance import retention
 from server.models.catalog import ModelCatalog
 from server.models.controller import list_models
 from server.outputs import serve_output
@@ -89,7 +90,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             "events": Provide(lambda: events, sync_to_thread=False),
             "engine": Provide(provide_engine, sync_to_thread=False),
         },
-        lifespan=[database, live_events.lifespan(events), worker] if with_worker else [database, live_events.lifespan(events)],
+        lifespan=[database, live_events.lifespan(events), retention(settings, storage), *([worker] if with_worker else [])],
         exception_handlers={StudioError: studio_error, HTTPException: http_error},
         logging_config=LoggingConfig(
             log_exceptions="always",
