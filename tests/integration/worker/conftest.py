@@ -61,17 +61,20 @@ def _redis_flushed() -> None:
         require_service("Redis", f"{REDIS_URL}: {exc}")
 
 
-@pytest.fixture(params=["single", "scaled"])
-def stack(request: pytest.FixtureRequest, tmp_path: Path, double: ComfyDouble, workflows_dir: Path) -> Iterator[Stack]:
-    """Studio in front of the double: single process on SQLite, or API + worker on Redis and PostgreSQL."""
-    if request.param == "scaled":
+def start_stack(request: pytest.FixtureRequest, mode: str, tmp_path: Path, comfy_urls: str) -> Stack:
+    if mode == "scaled":
         database_url = request.getfixturevalue("postgres_url")
         asyncio.run(_truncate(database_url))
         _redis_flushed()
     else:
         database_url = f"sqlite:///{tmp_path / 'data' / 'studio.sqlite'}"
     marker = request.node.get_closest_marker("studio_env")
-    extra = marker.args[0] if marker else {}
-    studio = Stack(request.param, tmp_path, double.url, database_url, REDIS_URL, extra).start()
+    return Stack(mode, tmp_path, comfy_urls, database_url, REDIS_URL, marker.args[0] if marker else {}).start()
+
+
+@pytest.fixture(params=["single", "scaled"])
+def stack(request: pytest.FixtureRequest, tmp_path: Path, double: ComfyDouble, workflows_dir: Path) -> Iterator[Stack]:
+    """Studio in front of the double: single process on SQLite, or API + worker on Redis and PostgreSQL."""
+    studio = start_stack(request, request.param, tmp_path, double.url)
     yield studio
     studio.stop()

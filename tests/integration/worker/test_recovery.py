@@ -64,8 +64,9 @@ def test_worker_killed_while_comfyui_finished_collects_from_history(stack: Stack
 
 
 def test_next_prompt_waits_inside_comfyui_so_the_gpu_never_idles(stack: Stack, double: ComfyDouble) -> None:
-    double.settings.step_seconds = 0.01
-    jobs = [stack.submit(steps=60, seed=i) for i in range(4)]
+    # Prompts long enough (2 s) that Studio's bookkeeping between them is small even on a loaded machine.
+    double.settings.step_seconds = 0.02
+    jobs = [stack.submit(steps=100, seed=i) for i in range(4)]
     # Whenever a prompt runs and more jobs wait, the next one must already be inside ComfyUI.
     idle_gaps: list[str] = []
     stop = threading.Event()
