@@ -140,6 +140,15 @@ class ComfySession:
         self._reconcile_soon(follower)
         return follower
 
+    def check(self, prompt_id: str) -> None:
+        """Ask ComfyUI where a followed prompt stands, for when its frames may be going astray
+        though the socket looks fine (e.g. ComfyUI stops sending to a socket that replaced an
+        older one with the same clientId, comfyanonymous/ComfyUI#16010)."""
+        follower = self._followers.get(prompt_id)
+        if follower is not None and not follower.done:
+            follower.missed_frames = True
+            self._reconcile_soon(follower)
+
     async def cancel(self, prompt_id: str) -> None:
         """Withdraw a pending prompt or interrupt it if running; the follower then ends as
         Interrupted (or with what really happened, if it finished first)."""

@@ -45,6 +45,9 @@ T = TypeVar("T")
 # How often a running job looks for a cancel request, and stores progress at most.
 POLL_SECONDS = 0.5
 PROGRESS_WRITE_SECONDS = 0.5
+# A followed prompt silent this long is looked up in ComfyUI's /history and /queue, in case its
+# frames went astray; long nodes without progress reports are silent too, so this is only a check.
+SILENCE_CHECK_SECONDS = 10.0
 
 
 class WorkerContext(msgspec.Struct, kw_only=True, frozen=True):
@@ -73,6 +76,7 @@ class JobRunner:
         self._follower: PromptFollower | None = None
         self._progress = job.progress
         self._progress_written_at = 0.0
+        self._heard_at = time.monotonic()
 
     async def run(self, *, adopt: bool) -> None:
         self._publish(JobStatus(job_id=self.job.id, workflow=self.job.workflow, status="processing", progress=self._progress, worker=self.context.worker_id))
@@ -145,6 +149,7 @@ class JobRunner:
 
     async def _follow(self, follower: PromptFollower) -> Outcome:
         async for update in follower:
+            self._heard_at = time.monotonic()
             if isinstance(update, ProgressUpdate):
                 await self._set_progress(30 + int(65 * update.fraction), update)
             elif isinstance(update, PreviewUpdate):
@@ -182,6 +187,9 @@ class JobRunner:
                 continue
             if self.lane.session.connected:
                 disconnected_since = None
+                if now - self._heard_at > SILENCE_CHECK_SECONDS:
+                    self._heard_at = now
+                    self.lane.session.check(self.prompt_id)
             elif disconnected_since is None:
                 disconnected_since = now
             elif now - disconnected_since > give_up_after:

@@ -78,3 +78,11 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path, double: ComfyDouble, w
     studio = start_stack(request, request.param, tmp_path, double.url)
     yield studio
     studio.stop()
+
+
+@pytest.fixture
+def single_stack(request: pytest.FixtureRequest, tmp_path: Path, double: ComfyDouble, workflows_dir: Path) -> Iterator[Stack]:
+    """Single-process mode only, for runner behaviour that does not depend on the mode."""
+    studio = start_stack(request, "single", tmp_path, double.url)
+    yield studio
+    studio.stop()
