@@ -25,6 +25,8 @@ Bus = NamedDependency[EventBus]
 # Close codes: 1000 the job is done; 1001 the server stops; 1013 the client fell too far behind
 # (reconnect for a fresh snapshot); 4404 no such job.
 CLOSE_DONE, CLOSE_GOING_AWAY, CLOSE_BEHIND, CLOSE_NO_JOB = 1000, 1001, 1013, 4404
+# A client that went away: nothing to report (uvicorn's ClientDisconnected is an OSError).
+_GONE = (WebSocketDisconnect, OSError)
 
 
 @websocket("/ws/jobs/{job_id:uuid}")
@@ -32,7 +34,7 @@ async def job_socket(socket: WebSocket, job_id: FromPath[uuid.UUID], events: Bus
     """The job's snapshot, then its events; closes (1000) after the terminal event."""
     await socket.accept()
     # Subscribe before reading the snapshot, so nothing falls between the two.
-    with events.subscribe(Subscription(job_id=job_id)) as subscription:
+    with events.subscribe(Subscription(job_id=job_id)) as subscription, contextlib.suppress(*_GONE):
         snapshot = await job_snapshot(events, job_id)
         if snapshot is None:
             await socket.close(CLOSE_NO_JOB, f"No job with id {job_id}.")
@@ -60,7 +62,7 @@ async def events_socket(
             return True
         return (not statuses or event.status in statuses) and (not workflow or event.workflow == workflow)
 
-    with events.subscribe(Subscription(accepts)) as subscription:
+    with events.subscribe(Subscription(accepts)) as subscription, contextlib.suppress(*_GONE):
         snapshot = await queue_snapshot(events, statuses, workflow)
         await socket.send_text(encoder.encode(snapshot).decode())
         seen = {item.job.id: item.seq for item in snapshot.jobs}
@@ -90,10 +92,12 @@ async def _stream(socket: WebSocket, subscription: Subscription, seen: dict[uuid
         for task in (writer, reader):
             task.cancel()
         await asyncio.gather(writer, reader, return_exceptions=True)
+    if not writer.cancelled() and (error := writer.exception()) is not None:
+        raise error
 
 
 async def _write(socket: WebSocket, subscription: Subscription, seen: dict[uuid.UUID, int], until_terminal: bool) -> None:
-    with contextlib.suppress(WebSocketDisconnect, OSError):
+    with contextlib.suppress(*_GONE):
         while (item := await subscription.get()) is not None:
             event, text = item
             if _already_in_snapshot(event, seen):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import uuid
 from collections.abc import Callable
 from typing import Protocol
@@ -84,7 +85,8 @@ class RedisTransport:
     """Scaled-out mode: one pub/sub subscription per process, seq counters in Redis."""
 
     def __init__(self, url: str) -> None:
-        self._redis = Redis.from_url(url)
+        # Named, so `redis-cli client list` tells which process holds which connection.
+        self._redis = Redis.from_url(url, client_name=f"studio-events-{os.getpid()}")
         self._send = self._redis.register_script(_SEND)
         self._encoder = msgspec.json.Encoder()
         self._decoder = msgspec.json.Decoder(JobEvent)

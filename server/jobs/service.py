@@ -16,7 +16,7 @@ from server.storage import LocalStorage
 from server.uploads import repository as uploads
 from server.worker.broker import JobQueue
 from server.workflows.manifest import ModelParam, SeedParam, Workflow
-from server.workflows.params import dimensions, resolve
+from server.workflows.params import dimensions, resolve, with_seed
 from server.workflows.registry import WorkflowRegistry
 
 # Parameters with a column of their own, for filtering, display and the original system's API.
@@ -113,11 +113,8 @@ class JobService:
     async def remix(self, job_id: uuid.UUID, request: RemixRequest, *, owner: str | None = None) -> Job:
         original = await self.get(job_id)
         workflow = self.workflows.get(request.workflow or original.workflow)
-        params = dict(original.params)
         # Keep the seed that produced the image unless the remix asks for another.
-        for name, param in workflow.manifest.params.items():
-            if isinstance(param, SeedParam) and original.seed is not None:
-                params[name] = original.seed
+        params = with_seed(workflow, original.params, original.seed)
         if request.workflow and request.workflow != original.workflow:
             params = {k: v for k, v in params.items() if k in workflow.manifest.params}
         params.update(request.params)

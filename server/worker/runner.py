@@ -35,8 +35,8 @@ from server.storage import LocalStorage
 from server.worker.broker import JobQueue
 from server.worker.lanes import Lane
 from server.worker.outputs import collect_outputs
-from server.workflows.manifest import ImageParam, SeedParam
-from server.workflows.params import fill_graph, resolve
+from server.workflows.manifest import ImageParam, Workflow
+from server.workflows.params import fill_graph, resolve, with_seed
 from server.workflows.registry import WorkflowRegistry
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,10 @@ class GaveUp(Exception):
     """ComfyUI stayed unreachable through every retry."""
 
 
+class Unrunnable(Exception):
+    """The job cannot run any more as it was accepted (its workflow or input image is gone)."""
+
+
 class JobRunner:
     def __init__(self, context: WorkerContext, lane: Lane, job: Job) -> None:
         self.context = context
@@ -79,7 +83,10 @@ class JobRunner:
         self._heard_at = time.monotonic()
 
     async def run(self, *, adopt: bool) -> None:
-        self._publish(JobStatus(job_id=self.job.id, workflow=self.job.workflow, status="processing", progress=self._progress, worker=self.context.worker_id))
+        job = self.job
+        self._publish(
+            JobStatus(job_id=job.id, workflow=job.workflow, status="processing", progress=self._progress, worker=self.context.worker_id)
+        )
         guard = asyncio.create_task(self._guard(), name=f"guard-{self.job.id}")
         try:
             try:
@@ -91,6 +98,9 @@ class JobRunner:
             except GaveUp as exc:
                 await self._conclude("failed", error=str(exc), error_details={"type": "comfyui_unreachable"})
                 return
+            except Unrunnable as exc:
+                await self._conclude("failed", error=f"The job can no longer run: {exc}", error_details={"type": "unrunnable"})
+                return
             await self._finish(outcome)
         finally:
             guard.cancel()
@@ -98,8 +108,7 @@ class JobRunner:
     # --- the two ways in ----------------------------------------------------------
 
     async def _submit_and_follow(self) -> Outcome:
-        workflow = self.context.workflows.get(self.job.workflow)
-        values = self._values(workflow)
+        workflow, values = self._resolved()
         for name, param in workflow.manifest.params.items():
             if isinstance(param, ImageParam) and values.get(name):
                 values[name] = await self._retrying(lambda n=values[name]: self._upload(n))
@@ -117,18 +126,20 @@ class JobRunner:
         self._follower = self.lane.session.adopt(self.prompt_id)
         return await self._follow(self._follower)
 
-    def _values(self, workflow: Any) -> dict[str, Any]:
-        params = dict(self.job.params)
-        for name, param in workflow.manifest.params.items():
-            if isinstance(param, SeedParam) and self.job.seed is not None:
-                params[name] = self.job.seed
-        resolved, errors = resolve(workflow, params)
-        if errors:  # the workflow changed since the job was accepted
-            raise ComfyRejected("invalid_params", "; ".join(f"{e.field}: {e.message}" for e in errors), {})
-        return dict(resolved.values)
+    def _resolved(self) -> tuple[Workflow, dict[str, Any]]:
+        workflow = self.context.workflows.find(self.job.workflow)
+        if workflow is None:
+            raise Unrunnable(f"the workflow {self.job.workflow!r} was removed from the workflows folder")
+        resolved, errors = resolve(workflow, with_seed(workflow, self.job.params, self.job.seed))
+        if errors:
+            raise Unrunnable("the workflow changed since it was accepted: " + "; ".join(f"{e.field}: {e.message}" for e in errors))
+        return workflow, dict(resolved.values)
 
     async def _upload(self, name: str) -> str:
-        data = self.context.storage.path("uploads", name).read_bytes()
+        try:
+            data = self.context.storage.path("uploads", name).read_bytes()
+        except FileNotFoundError:
+            raise Unrunnable(f"its input image {name} was deleted (uploads are kept STUDIO_UPLOAD_RETENTION_HOURS)") from None
         uploaded = await self.lane.client.upload_image(data, name)
         return f"{uploaded.subfolder}/{uploaded.name}" if uploaded.subfolder else uploaded.name
 

@@ -64,6 +64,14 @@ def resolve(workflow: Workflow, submitted: dict[str, Any]) -> tuple[ResolvedPara
     return ResolvedParams(values=values, images=images), errors
 
 
+def with_seed(workflow: Workflow, params: dict[str, Any], seed: int | None) -> dict[str, Any]:
+    """`params` with the seed a job actually used in place of a random (-1) one, so a remix or a
+    re-run reproduces the image."""
+    if seed is None:
+        return dict(params)
+    return {**params, **{name: seed for name, p in workflow.manifest.params.items() if isinstance(p, SeedParam)}}
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 

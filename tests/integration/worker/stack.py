@@ -69,12 +69,13 @@ class Stack:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.http = httpx.Client(base_url=self.url, timeout=10)
+        self.data_dir = tmp_path / "data"
         env = {k: v for k, v in os.environ.items() if not k.startswith("STUDIO_")}
         env.update(FAST)
         env.update(
             {
                 "STUDIO_PORT": str(self.port),
-                "STUDIO_DATA_DIR": str(tmp_path / "data"),
+                "STUDIO_DATA_DIR": str(self.data_dir),
                 "STUDIO_COMFY_URL": comfy_url,
                 "STUDIO_DATABASE_URL": database_url,
                 "STUDIO_WORKFLOWS_DIR": str(tmp_path / "workflows"),

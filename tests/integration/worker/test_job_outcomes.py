@@ -59,3 +59,18 @@ def test_legacy_status_shows_the_image_urls(stack: Stack) -> None:
     status = httpx.get(f"{stack.url}/api/status/{job_id}").json()
     assert status["status"] == "finished" and len(status["image_urls"]) == 2
     assert status["image_url"] == status["image_urls"][0]
+
+
+def test_job_whose_input_image_was_deleted_fails_with_the_reason(stack: Stack, double: ComfyDouble) -> None:
+    double.settings.step_seconds = 0.03
+    blockers = [stack.submit(steps=150, seed=i) for i in range(2)]  # both slots of the lane busy
+    picture = io.BytesIO()
+    Image.new("RGB", (32, 32)).save(picture, format="PNG")
+    name = stack.http.post("/api/uploads", files={"file": ("in.png", picture.getvalue(), "image/png")}).json()["name"]
+    job = stack.submit("image_edit", image=name)
+    (stack.data_dir / "uploads" / name).unlink()
+    for blocker in blockers:
+        stack.http.post(f"/api/jobs/{blocker['id']}/cancel")
+    done = stack.wait(job["id"])
+    assert done["status"] == "failed"
+    assert done["error"] == f"The job can no longer run: its input image {name} was deleted (uploads are kept STUDIO_UPLOAD_RETENTION_HOURS)"
