@@ -74,3 +74,11 @@ def test_job_whose_input_image_was_deleted_fails_with_the_reason(stack: Stack, d
     done = stack.wait(job["id"])
     assert done["status"] == "failed"
     assert done["error"] == f"The job can no longer run: its input image {name} was deleted (uploads are kept STUDIO_UPLOAD_RETENTION_HOURS)"
+
+
+def test_health_reports_the_stores_of_the_mode(stack: Stack) -> None:
+    health = stack.http.get("/health").json()
+    if stack.mode == "scaled":
+        assert health == {"status": "ok", "database": "healthy", "redis": "healthy", "mode": "scaled-out"}
+    else:
+        assert health == {"status": "ok", "database": "healthy", "redis": "disabled", "mode": "single-process"}
