@@ -51,17 +51,16 @@ class EventBus:
 
     async def start(self, *, listen: bool = True) -> None:
         """Start on the running loop. listen=False publishes only (a worker has no clients)."""
-        self._loop = asyncio.get_running_loop()
-        self._outbox = asyncio.Queue()
         await self.transport.start(self.fanout.dispatch if listen else None)
+        self._outbox = asyncio.Queue()
         self._sender = asyncio.create_task(self._send_all(), name="studio-events-sender")
+        self._loop = asyncio.get_running_loop()  # last: publish() accepts events from now on
 
     async def stop(self) -> None:
         """Send what was published before this call, then stop and close every subscription."""
-        if self._outbox is None or self._sender is None:
-            return
         loop, self._loop = self._loop, None
-        assert loop is not None
+        if loop is None or self._outbox is None or self._sender is None:
+            return  # never started, or already stopped
         # After the events already handed over from other threads (call_soon keeps their order).
         loop.call_soon(self._outbox.put_nowait, None)
         await self._sender
