@@ -55,8 +55,14 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
         try:
             yield
         finally:
-            await models.close()
             await disconnect(app.state.engine)
+
+    @asynccontextmanager
+    async def model_catalog(_: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await models.close()
 
     @asynccontextmanager
     async def worker(app: Litestar) -> AsyncIterator[None]:
@@ -90,7 +96,13 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             "events": Provide(lambda: events, sync_to_thread=False),
             "engine": Provide(provide_engine, sync_to_thread=False),
         },
-        lifespan=[database, live_events.lifespan(events), retention(settings, storage), *([worker] if with_worker else [])],
+        lifespan=[
+            database,
+            model_catalog,
+            live_events.lifespan(events),
+            retention(settings, storage),
+            *([worker] if with_worker else []),
+        ],
         exception_handlers={StudioError: studio_error, HTTPException: http_error},
         logging_config=LoggingConfig(
             log_exceptions="always",
