@@ -146,8 +146,12 @@ def publish_as_worker(env: dict[str, str], events: int, rate: float) -> None:
         bus = EventBus(settings)
         await bus.start(listen=False)
         job = uuid.uuid4()
-        # Status events are never throttled, so every one is sent and measured.
-        await apace(events, rate, lambda: bus.publish(JobStatus(job_id=job, workflow="bench", status="processing", worker="bench")))
+        # Status events are never throttled, so every one is sent and measured. Published from
+        # another thread, as the worker's event loop thread does in single-process mode.
+        def publish() -> None:
+            bus.publish(JobStatus(job_id=job, workflow="bench", status="processing", worker="bench"))
+
+        await asyncio.to_thread(pace, events, rate, publish)
         await bus.stop()
 
     asyncio.run(run())
@@ -157,13 +161,6 @@ def pace(events: int, rate: float, action) -> None:
     start = time.monotonic()
     for n in range(events):
         time.sleep(max(0.0, start + n / rate - time.monotonic()))
-        action()
-
-
-async def apace(events: int, rate: float, action) -> None:
-    start = time.monotonic()
-    for n in range(events):
-        await asyncio.sleep(max(0.0, start + n / rate - time.monotonic()))
         action()
 
 
