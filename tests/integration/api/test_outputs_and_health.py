@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 from pathlib import Path
 
 import pytest
@@ -63,7 +62,7 @@ def test_health_503_when_database_unreachable(tmp_path: Path) -> None:
     asyncio.run(migrate(settings.resolved_database_url))
     with TestClient(create_app(settings)) as client:
         assert client.get("/health").status_code == 200
-        shutil.rmtree(data)
+        data.rename(tmp_path / "moved-away")  # atomic, unlike deleting a folder SQLite may write to
         response = client.get("/health")
     assert response.status_code == 503
     assert response.json()["database"] == "unhealthy" and response.json()["status"] == "degraded"
