@@ -40,3 +40,19 @@ def test_failure_and_cancel_are_pushed(stack: Stack, double: ComfyDouble) -> Non
         stack.http.post(f"/api/jobs/{slow['id']}/cancel")
         last = [json.loads(raw) for raw in socket][-1]
     assert last["type"] == "job.cancelled"
+
+
+def test_previews_of_a_running_job_are_announced_and_served(stack: Stack, double: ComfyDouble) -> None:
+    double.settings.preview_method = "auto"
+    double.settings.step_seconds = 0.05
+    job = stack.submit(steps=100)
+    with connect(f"ws://127.0.0.1:{stack.port}/ws/jobs/{job['id']}", open_timeout=10) as socket:
+        for raw in socket:
+            message = json.loads(raw)
+            if message["type"] == "job.preview":
+                break
+        preview = stack.http.get(message["url"])
+        assert preview.status_code == 200 and preview.headers["content-type"] == "image/jpeg"
+        assert preview.content.startswith(b"\xff\xd8"), "a JPEG, as ComfyUI's sampler previews are"
+    stack.http.post(f"/api/jobs/{job['id']}/cancel")
+    stack.wait(job["id"])
