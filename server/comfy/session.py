@@ -172,20 +172,29 @@ class ComfySession:
         initial, maximum = self._backoff
         delay = initial
         url = self.client.ws_url(self.client_id)
+        # Say it once per outage, not once per reconnect attempt.
+        reported_down = False
         while True:
             try:
                 async with websockets.connect(url, **self._ws_options) as ws:
                     await ws.send(FEATURE_FLAGS_FRAME)
                     self._on_connected()
+                    log.info("connected to ComfyUI at %s", self.client.base_url)
+                    reported_down = False
                     delay = initial
                     async for frame in ws:
                         try:
                             self._dispatch(frame)
                         except Exception:  # one bad frame must not end the lane's socket
                             log.exception("could not handle a ComfyUI frame")
-                log.info("ComfyUI closed the socket")
+                reason = "ComfyUI closed the socket"
             except (OSError, TimeoutError, websockets.WebSocketException) as exc:
-                log.info("ComfyUI socket down: %r", exc)
+                reason = repr(exc)
+            if reported_down:
+                log.debug("ComfyUI at %s still unreachable: %s", self.client.base_url, reason)
+            else:
+                log.warning("ComfyUI at %s is unreachable (%s); reconnecting in the background", self.client.base_url, reason)
+                reported_down = True
             self._on_disconnected()
             await asyncio.sleep(delay)
             delay = min(delay * 2, maximum)

@@ -307,7 +307,10 @@ class JobRunner:
                         f"ComfyUI at {self.lane.comfy_url} could not be reached ({exc}) after "
                         f"{self.settings.comfy_retries + 1} tries; check that it is running."
                     ) from None
-                log.info("ComfyUI unreachable (%s); retrying in %.1f s", exc, self.settings.comfy_retry_delay)
+                log.info(
+                    "job %s: ComfyUI unreachable (%s); try %d of %d in %.1f s",
+                    self.job.id, exc, attempt + 2, self.settings.comfy_retries + 1, self.settings.comfy_retry_delay,
+                )
                 await asyncio.sleep(self.settings.comfy_retry_delay)
         raise AssertionError("unreachable")
 
