@@ -66,7 +66,9 @@ class MemoryTransport:
         return [self._seqs.get(job_id, 0) for job_id in job_ids]
 
 
-CHANNEL = "studio:events"
+# Pub/sub channels ignore the database number: name the channel after it, so installations
+# sharing one Redis server on different databases do not see each other's events.
+CHANNEL = "studio:{db}:events"
 SEQ_KEY = "studio:seq:{}"
 # A job's seq counter outlives any job by far; it only keeps Redis from filling up.
 SEQ_TTL_SECONDS = 7 * 24 * 3600
@@ -87,6 +89,7 @@ class RedisTransport:
     def __init__(self, url: str) -> None:
         # Named, so `redis-cli client list` tells which process holds which connection.
         self._redis = Redis.from_url(url, client_name=f"studio-events-{os.getpid()}")
+        self.channel = CHANNEL.format(db=self._redis.connection_pool.connection_kwargs.get("db", 0))
         self._send = self._redis.register_script(_SEND)
         self._encoder = msgspec.json.Encoder()
         self._decoder = msgspec.json.Decoder(JobEvent)
@@ -96,7 +99,7 @@ class RedisTransport:
         await self._redis.ping()  # fail at start-up, with Redis's own message, not on the first event
         if deliver is not None:
             pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-            await pubsub.subscribe(CHANNEL)
+            await pubsub.subscribe(self.channel)
             self._listener = asyncio.create_task(self._listen(pubsub, deliver), name="studio-events-redis")
 
     async def stop(self) -> None:
@@ -106,7 +109,7 @@ class RedisTransport:
         await self._redis.aclose()
 
     async def send(self, event: JobEvent) -> None:
-        await self._send(keys=[SEQ_KEY.format(event.job_id)], args=[CHANNEL, self._encoder.encode(event), SEQ_TTL_SECONDS])
+        await self._send(keys=[SEQ_KEY.format(event.job_id)], args=[self.channel, self._encoder.encode(event), SEQ_TTL_SECONDS])
 
     async def current_seqs(self, job_ids: list[uuid.UUID]) -> list[int]:
         if not job_ids:
@@ -134,5 +137,5 @@ class RedisTransport:
         try:
             return msgspec.structs.replace(self._decoder.decode(body), seq=int(seq))
         except (msgspec.DecodeError, ValueError) as exc:
-            log.warning("Ignored a message on %s that is not a Studio event: %s", CHANNEL, exc)
+            log.warning("Ignored a message on %s that is not a Studio event: %s", self.channel, exc)
             return None

@@ -63,3 +63,21 @@ async def test_the_subscription_comes_back_after_redis_drops_it(buses: tuple[Eve
         await asyncio.sleep(2)  # the listener notices, waits a second and subscribes again
         worker.publish(JobStatus(job_id=job, workflow="w", status="processing"))
         assert (await next_event(subscription)).seq == 2
+
+
+async def test_installations_on_other_redis_databases_do_not_hear_each_other(tmp_path: Path) -> None:
+    ours = redis_ready()
+    other = ours.rsplit("/", 1)[0] + "/12"
+    mine = EventBus(load_settings({}, overrides={"data_dir": str(tmp_path), "redis_url": ours}))
+    theirs = EventBus(load_settings({}, overrides={"data_dir": str(tmp_path), "redis_url": other}))
+    await mine.start()
+    await theirs.start(listen=False)
+    try:
+        with mine.subscribe(Subscription()) as subscription:
+            theirs.publish(JobStatus(job_id=uuid.uuid4(), workflow="w", status="processing"))
+            await theirs.flush()
+            mine.publish(JobStatus(job_id=(job := uuid.uuid4()), workflow="w", status="processing"))
+            assert (await next_event(subscription)).job_id == job, "only our own database's event arrives"
+    finally:
+        await theirs.stop()
+        await mine.stop()
