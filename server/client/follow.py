@@ -13,6 +13,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
 
 from server.client.errors import ClientError
+from server.client.events import ws_url
 from server.events.schemas import JobSnapshot, Message, is_terminal, message_decoder
 from server.jobs.schemas import TERMINAL_STATUSES
 
@@ -24,8 +25,7 @@ NO_SUCH_JOB = 4404
 
 
 def socket_url(base_url: str, job_id: str) -> str:
-    scheme, _, rest = base_url.rstrip("/").partition("://")
-    return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/ws/jobs/{job_id}"
+    return ws_url(base_url, f"/ws/jobs/{job_id}")
 
 
 async def follow(base_url: str, job_id: str) -> AsyncIterator[Message]:

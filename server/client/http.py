@@ -1,40 +1,130 @@
-"""The jobs API over HTTP, with Studio's refusals turned into one-sentence ClientErrors."""
+"""The Studio API over HTTP, with Studio's refusals turned into one-sentence ClientErrors."""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import mimetypes
+import uuid
+from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 import msgspec
 
 from server.client.errors import ClientError
-from server.jobs.schemas import Job
+from server.jobs.schemas import Job, JobFilters, JobPage
+from server.workflows.schemas import WorkflowInfo
+
+T = TypeVar("T")
+JobId = uuid.UUID | str
+
+
+class Upload(msgspec.Struct, kw_only=True):
+    """What POST /api/uploads answers (the fields a client needs)."""
+
+    # The value to give an image parameter.
+    name: str
+    width: int
+    height: int
+
+
+def auth_headers(api_key: str | None) -> dict[str, str]:
+    # Studio does not check API keys yet; clients send one so that a proxy (or a later Studio) can.
+    return {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
 
 class StudioClient:
-    def __init__(self, base_url: str, *, timeout: float = 30) -> None:
+    def __init__(self, base_url: str, *, timeout: float = 30, api_key: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout)
+        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, headers=auth_headers(api_key))
 
     async def __aenter__(self) -> StudioClient:
         return self
 
     async def __aexit__(self, *_: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
         await self._http.aclose()
 
+    # --- jobs ----------------------------------------------------------------------------
+
     async def submit(self, workflow: str, params: dict[str, Any]) -> Job:
-        return await self._job("POST", "/api/jobs", json={"workflow": workflow, "params": params})
+        return await self._call("POST", "/api/jobs", Job, json={"workflow": workflow, "params": params})
 
-    async def job(self, job_id: str) -> Job:
-        return await self._job("GET", f"/api/jobs/{job_id}")
+    async def job(self, job_id: JobId) -> Job:
+        return await self._call("GET", f"/api/jobs/{job_id}", Job)
 
-    async def _job(self, method: str, path: str, **kwargs: Any) -> Job:
+    async def jobs(self, filters: JobFilters = JobFilters(), *, cursor: str | None = None, limit: int = 50) -> JobPage:
+        """One page of history, newest first; pass the page's next_cursor for the next one."""
+        query: dict[str, Any] = {"limit": limit, "status": list(filters.statuses)}
+        if filters.workflow:
+            query["workflow"] = filters.workflow
+        if filters.favorite is not None:
+            query["favorite"] = "true" if filters.favorite else "false"
+        if filters.text:
+            query["q"] = filters.text
+        if cursor:
+            query["cursor"] = cursor
+        return await self._call("GET", "/api/jobs", JobPage, params=query)
+
+    async def cancel(self, job_id: JobId) -> Job:
+        return await self._call("POST", f"/api/jobs/{job_id}/cancel", Job)
+
+    async def remix(self, job_id: JobId, params: dict[str, Any]) -> Job:
+        """A new job from this one's parameters plus `params`; "seed": -1 asks for a new seed."""
+        return await self._call("POST", f"/api/jobs/{job_id}/remix", Job, json={"params": params})
+
+    async def set_favorite(self, job_id: JobId, favorite: bool) -> Job:
+        return await self._call("PUT" if favorite else "DELETE", f"/api/jobs/{job_id}/favorite", Job)
+
+    async def delete(self, job_id: JobId) -> None:
+        await self._request("DELETE", f"/api/jobs/{job_id}")
+
+    # --- workflows, models, files ---------------------------------------------------------
+
+    async def workflows(self) -> list[WorkflowInfo]:
+        return await self._call("GET", "/api/workflows", list[WorkflowInfo])
+
+    async def workflow(self, name: str) -> WorkflowInfo:
+        return await self._call("GET", f"/api/workflows/{name}", WorkflowInfo)
+
+    async def models(self) -> dict[str, list[str]]:
+        """Model files per ComfyUI folder ("checkpoints", "vae", ...), as a model param's `folder` names them."""
+        # Imported here: server.models pulls in Litestar, which a remote client only needs now.
+        from server.models.controller import FOLDERS
+
+        lists = await self._call("GET", "/api/models", dict[str, list[str]])
+        return {folder: lists.get(field, []) for field, folder in FOLDERS.items()}
+
+    async def upload(self, path: Path) -> Upload:
+        try:
+            data = await asyncio.to_thread(path.read_bytes)
+        except OSError as exc:
+            raise ClientError(f"Could not read {path}: {exc.strerror or exc}.", usage=True) from None
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return await self._call("POST", "/api/uploads", Upload, files={"file": (path.name, data, content_type)})
+
+    async def fetch(self, url: str) -> bytes:
+        """A file Studio serves, e.g. an output's `url` (/outputs/<job id>/<file>)."""
+        return (await self._request("GET", url)).content
+
+    # --- plumbing --------------------------------------------------------------------------
+
+    async def _call(self, method: str, path: str, kind: type[T], **kwargs: Any) -> T:
+        response = await self._request(method, path, **kwargs)
+        try:
+            return msgspec.json.decode(response.content, type=kind)
+        except msgspec.DecodeError as exc:
+            raise ClientError(f"{self.base_url}{path} answered something that is not Studio's ({exc}).") from None
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
             response = await self._http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
             raise ClientError(f"Could not reach Studio at {self.base_url} ({exc or type(exc).__name__}).") from None
         if response.is_success:
-            return msgspec.json.decode(response.content, type=Job)
+            return response
         raise ClientError(_refusal(response), usage=response.is_client_error)
 
 

@@ -36,7 +36,7 @@ class JobView(msgspec.Struct, kw_only=True):
             case JobStatus(status=status, progress=progress):
                 self.status, self.percent, self.detail = status, progress, ""
             case JobProgress():
-                self.status, self.percent, self.detail = "processing", message.percent, _detail(message)
+                self.status, self.percent, self.detail = "processing", message.percent, progress_detail(message)
             case JobFailed(error=error, error_details=details):
                 self.status, self.error, self.error_details = "failed", error, details
             case JobCancelled():
@@ -49,6 +49,7 @@ class JobView(msgspec.Struct, kw_only=True):
             self.detail = ""
 
 
-def _detail(progress: JobProgress) -> str:
+def progress_detail(progress: JobProgress) -> str:
+    """The node that runs and its steps, e.g. "KSampler 8/20", as far as the worker says."""
     steps = f"{progress.step}/{progress.total}" if progress.step is not None and progress.total else ""
     return " ".join(part for part in (progress.node_class or "", steps) if part)
