@@ -11,6 +11,7 @@ from typing import Any
 from server.client import cli as client_cli
 from server.config import ConfigError, Settings, load_settings
 from server.workflows.loader import WorkflowError
+from tui import cli as tui_cli
 
 
 def _settings_flags(parser: argparse.ArgumentParser) -> None:
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="apply database migrations and exit")
     _settings_flags(migrate)
     client_cli.add_commands(commands)
+    tui_cli.add_command(commands)
     return parser
 
 
@@ -50,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command in client_cli.COMMANDS:  # clients of a running Studio: no settings of their own
         return client_cli.run(args)
+    if args.command == "tui":
+        return tui_cli.run(args)
     overrides: dict[str, Any] = {k: v for k, v in vars(args).items() if k not in ("command", "no_worker")}
     try:
         settings = load_settings(overrides=overrides)

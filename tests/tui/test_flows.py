@@ -1,0 +1,192 @@
+"""Pilot drives the TUI against a real Studio: every flow a user has, end to end."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+
+from textual.widgets import Checkbox, Input, ProgressBar, Select, TextArea
+
+from server.client.http import auth_headers
+from tests.comfyui_double.double import ComfyDouble
+from tests.integration.worker.stack import Stack
+from tests.tui.studio_data import insert_jobs, job_id, job_row, until
+from tui.app import StudioApp
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.detail import JobDetailScreen
+from tui.screens.history import HistoryScreen
+from tui.screens.job_form import JobFormScreen
+from tui.widgets.detail.outputs import PreviewImage
+from tui.widgets.form.fields import ParamField, SeedField
+from tui.widgets.history.table import HistoryTable
+from tui.widgets.queue.tables import ActiveTable, RecentTable
+
+
+def _fields(app: StudioApp) -> dict[str, ParamField]:
+    return {field.param.name: field for field in app.screen.query(ParamField)}
+
+
+async def _open_form(pilot, app: StudioApp, key: str, workflow: str) -> dict[str, ParamField]:
+    await pilot.press(key)
+    await until(pilot, lambda: isinstance(app.screen, JobFormScreen) and _fields(app), what="the form")
+    picker = app.screen.query_one("#workflow", Select)
+    if picker.value != workflow:
+        picker.value = workflow
+        await until(pilot, lambda: "aspect_ratio" in _fields(app), what=f"{workflow}'s fields")
+    return _fields(app)
+
+
+async def _submitted(pilot, app: StudioApp, previous: JobDetailScreen | None = None) -> JobDetailScreen:
+    await pilot.press("ctrl+s")
+    return await until(
+        pilot,
+        lambda: app.screen if isinstance(app.screen, JobDetailScreen) and app.screen is not previous else None,
+        what="the new job's live view",
+    )
+
+
+async def test_submit_from_the_form_watch_it_finish_open_it_and_remix_it(single_stack: Stack, double: ComfyDouble) -> None:
+    double.settings.step_seconds = 0.05  # 20 steps: about a second of progress to watch
+    app = StudioApp(single_stack.url)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await until(pilot, lambda: app.connection == "connected", what="the live feed")
+        fields = await _open_form(pilot, app, "n", "text_to_image")
+
+        # A refusal is a notification with Studio's own words, and the form stays.
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: any("params.prompt" in n.message for n in app._notifications), what="the refusal")
+        assert isinstance(app.screen, JobFormScreen)
+
+        fields["prompt"].query_one(TextArea).focus()
+        await pilot.press(*"a red fox")
+        detail = await _submitted(pilot, app)
+        job = detail.job
+        assert (job.workflow, job.prompt, job.params["seed"]) == ("text_to_image", "a red fox", -1)
+
+        seen: set[int] = set()
+
+        def finished() -> bool:
+            seen.add(int(detail.query_one(ProgressBar).progress or 0))
+            return detail.job.status == "finished"
+
+        await until(pilot, finished, what="the job to finish")
+        assert detail.query_one(ProgressBar).progress == 100
+        assert any(0 < percent < 100 for percent in seen), seen
+        await until(pilot, lambda: detail.query(PreviewImage), what="the output preview")
+        assert f"{single_stack.url}{detail.job.outputs[0].url}" in str(detail.query_one(".output-facts").render())
+
+        # Remix keeps the seed unless told otherwise.
+        fields = await _open_form(pilot, app, "r", "text_to_image")
+        assert fields["prompt"].query_one(TextArea).text == "a red fox"
+        assert fields["seed"].query_one(Input).value == str(job.seed)
+        assert not fields["seed"].query_one(Checkbox).value
+        remix = await _submitted(pilot, app, detail)
+        assert (remix.job.remix_of, remix.job.seed, remix.job.prompt) == (job.id, job.seed, "a red fox")
+        await until(pilot, lambda: remix.job.status == "finished", what="the remix to finish")
+
+        # ... or randomises it.
+        fields = await _open_form(pilot, app, "r", "text_to_image")
+        seed = fields["seed"]
+        assert isinstance(seed, SeedField)
+        seed.query_one(Checkbox).value = True
+        another = await _submitted(pilot, app, remix)
+        assert another.job.params["seed"] == -1 and another.job.seed != job.seed
+
+
+async def test_cancel_a_running_job_from_the_queue(single_stack: Stack, double: ComfyDouble) -> None:
+    double.settings.step_seconds = 0.03
+    job = single_stack.submit(steps=150)
+    app = StudioApp(single_stack.url)
+    async with app.run_test() as pilot:
+        table = app.screen.query_one(ActiveTable)
+        await until(
+            pilot,
+            lambda: (row := table.highlighted_job) is not None and row.status == "processing" and row.progress > 30,
+            what="the job to run",
+        )
+        await pilot.press("c")
+        await until(pilot, lambda: single_stack.job(job["id"])["status"] == "cancelled", what="the job to be cancelled")
+        await until(pilot, lambda: table.row_count == 0, what="the queue to empty")
+
+
+async def test_favorite_filter_and_delete_in_history(single_stack: Stack) -> None:
+    start = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+    prompts = ["a castle", "an owl", "a fox", "a castle at night"]
+    await insert_jobs(single_stack, [job_row(n, start + datetime.timedelta(minutes=n), p) for n, p in enumerate(prompts)])
+    app = StudioApp(single_stack.url)
+    async with app.run_test() as pilot:
+        await pilot.press("2")
+        screen = await until(pilot, lambda: app.screen if isinstance(app.screen, HistoryScreen) else None, what="history")
+        table = screen.query_one(HistoryTable)
+        await until(pilot, lambda: table.complete and table.row_count == 4, what="the history")
+        assert [job.prompt for job in table.jobs.values()] == prompts[::-1]  # newest first
+
+        await pilot.press("down", "f")  # "a fox"
+        await until(pilot, lambda: table.jobs[str(job_id(2))].favorite, what="the star")
+        assert single_stack.job(str(job_id(2)))["favorite"] is True
+
+        await pilot.press("up", "d")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
+        await pilot.press("n")  # kept
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
+        await pilot.press("y")
+        await until(pilot, lambda: str(job_id(3)) not in table.jobs, what="the row to go")
+        assert single_stack.http.get(f"/api/jobs/{job_id(3)}").status_code == 404
+        assert table.row_count == 3
+
+        screen.query_one("#favorites", Checkbox).value = True
+        await until(pilot, lambda: table.complete and [j.prompt for j in table.jobs.values()] == ["a fox"], what="favorites only")
+        screen.query_one("#favorites", Checkbox).value = False
+        screen.query_one("#search", Input).focus()
+        await pilot.press(*"castle", "enter")
+        await until(pilot, lambda: table.complete and [j.prompt for j in table.jobs.values()] == ["a castle"], what="the search")
+
+
+async def test_page_through_a_thousand_jobs(single_stack: Stack) -> None:
+    start = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+    await insert_jobs(
+        single_stack, [job_row(n, start + datetime.timedelta(seconds=n), f"job {n}") for n in range(1000)]
+    )
+    app = StudioApp(single_stack.url)
+    async with app.run_test() as pilot:
+        await pilot.press("2")
+        table = await until(pilot, lambda: app.screen.query(HistoryTable).first() if isinstance(app.screen, HistoryScreen) else None)
+        await until(pilot, lambda: table.row_count >= 100, what="the first page")
+        assert table.row_count < 1000  # lazily: not everything at once
+        while not table.complete:
+            await pilot.press("pagedown")
+        await until(pilot, lambda: table.row_count == 1000, what="the last page")
+        assert [job.prompt for job in table.jobs.values()] == [f"job {n}" for n in range(999, -1, -1)]
+        await pilot.press("ctrl+end")
+        assert table.highlighted_job is not None and table.highlighted_job.prompt == "job 0"
+
+
+async def test_survives_the_server_restarting(single_stack: Stack) -> None:
+    app = StudioApp(single_stack.url)
+    async with app.run_test() as pilot:
+        await until(pilot, lambda: app.connection == "connected", what="the live feed")
+        await asyncio.to_thread(single_stack.api.stop)
+        await until(pilot, lambda: app.connection == "disconnected", what="the badge to say offline")
+
+        # While Studio is away, asking it something is a notification, not a crash.
+        await pilot.press("2")
+        await until(pilot, lambda: any("Could not reach Studio" in n.message for n in app._notifications), what="the error")
+
+        await asyncio.to_thread(single_stack.restart_worker)
+        await until(pilot, lambda: app.connection == "connected", timeout=30, what="the reconnection")
+        job = single_stack.submit()
+        await pilot.press("1")
+        recent = app.screen.query_one(RecentTable)
+        await until(pilot, lambda: job["id"] in {str(j.id) for j in recent.jobs.values()}, what="the new job's outcome")
+
+
+async def test_an_api_key_travels_as_a_bearer_header_and_studio_ignores_it_for_now(single_stack: Stack) -> None:
+    assert auth_headers("s3cret") == {"Authorization": "Bearer s3cret"}
+    app = StudioApp(single_stack.url, api_key="s3cret")
+    async with app.run_test() as pilot:
+        await until(pilot, lambda: app.connection == "connected", what="the live feed")
+        await pilot.press("2")
+        table = await until(pilot, lambda: app.screen.query(HistoryTable).first() if isinstance(app.screen, HistoryScreen) else None)
+        await until(pilot, lambda: table.complete, what="the history")
+        assert not app._notifications

@@ -1,0 +1,133 @@
+"""`studio tui`: the Textual app, its live feed, and the job actions every screen shares."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+from collections.abc import Callable
+from typing import Literal
+
+from textual import work
+from textual.app import App
+from textual.reactive import reactive
+from textual.signal import Signal
+
+from server.client.errors import ClientError
+from server.client.events import queue_events
+from server.client.http import StudioClient
+from server.events.schemas import Message, QueueSnapshot, utc_now
+from server.jobs.schemas import ACTIVE_STATUSES, Job
+from tui.live import RECENT, RECENT_FILTERS, JobChange, LiveQueue
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.detail import JobDetailScreen
+from tui.screens.history import HistoryScreen
+from tui.screens.job_form import JobFormScreen
+from tui.screens.queue import QueueScreen
+
+Connection = Literal["connecting", "connected", "disconnected"]
+# Reconnect delays: quick after a blip, at most every few seconds while Studio is down.
+RETRY_FIRST, RETRY_MAX = 0.5, 4.0
+
+
+class StudioApp(App[None]):
+    CSS_PATH = "studio.tcss"
+    TITLE = "Studio"
+    MODES = {"queue": QueueScreen, "history": HistoryScreen}
+    DEFAULT_MODE = "queue"
+
+    connection: reactive[Connection] = reactive("connecting")
+
+    def __init__(
+        self, url: str, *, api_key: str | None = None, clock: Callable[[], datetime.datetime] = utc_now
+    ) -> None:
+        super().__init__()
+        self.url = url.rstrip("/")
+        self.api_key = api_key
+        # Elapsed times are measured against this (tests pass a fixed clock).
+        self.clock = clock
+        self.api = StudioClient(self.url, api_key=api_key)
+        self.live = LiveQueue()
+        # Every message of /ws/events, after `live` has taken it in.
+        self.live_events: Signal[Message] = Signal(self, "live-events")
+        self.job_changes: Signal[JobChange] = Signal(self, "job-changes")
+
+    def on_mount(self) -> None:
+        self.follow_live()
+
+    async def on_unmount(self) -> None:
+        await self.api.aclose()
+
+    @work(exclusive=True, group="live")
+    async def follow_live(self) -> None:
+        """Forever: connect to /ws/events, take in the snapshot and events; on a drop, retry."""
+        delay = RETRY_FIRST
+        while True:
+            try:
+                async for message in queue_events(self.url, api_key=self.api_key):
+                    if isinstance(message, QueueSnapshot):
+                        # The outcomes since we last looked; events take it from here.
+                        recent = await self.api.jobs(RECENT_FILTERS, limit=RECENT)
+                        self.live.reset(message, recent.items)
+                        self.connection = "connected"
+                        delay = RETRY_FIRST
+                    else:
+                        self.live.apply(message)
+                    self.live_events.publish(message)
+            except ClientError as exc:
+                self.log.warning(f"live feed: {exc}")
+            self.connection = "disconnected"
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX)
+
+    # --- what every screen can do with a job -------------------------------------------------
+
+    def open_job(self, job: Job) -> None:
+        self.push_screen(JobDetailScreen(job))
+
+    def new_job(self) -> None:
+        self.push_screen(JobFormScreen())
+
+    def remix(self, job: Job) -> None:
+        self.push_screen(JobFormScreen(remix_of=job))
+
+    @work(group="actions")
+    async def cancel(self, job: Job) -> None:
+        if job.status not in ACTIVE_STATUSES:
+            self.notify(f"The job is {job.status} already.", severity="warning")
+            return
+        try:
+            changed = await self.api.cancel(job.id)
+        except ClientError as exc:
+            self.notify(str(exc), title="Could not cancel", severity="error")
+            return
+        if entry := self.live.active.get(changed.id):
+            entry.job = changed
+        self.job_changes.publish(JobChange(job=changed))
+        self.notify("Cancelled." if changed.status == "cancelled" else "Stopping it in ComfyUI…", title="Cancel")
+
+    @work(group="actions")
+    async def toggle_favorite(self, job: Job) -> None:
+        try:
+            changed = await self.api.set_favorite(job.id, not job.favorite)
+        except ClientError as exc:
+            self.notify(str(exc), title="Could not change the favorite", severity="error")
+            return
+        self.job_changes.publish(JobChange(job=changed))
+
+    @work(group="actions")
+    async def delete(self, job: Job) -> None:
+        prompt = " ".join(job.prompt.split())[:60] or job.workflow
+        if not await self.push_screen_wait(ConfirmScreen(f"Delete this job and its files?\n\n{prompt}", action="Delete")):
+            return
+        try:
+            await self.api.delete(job.id)
+        except ClientError as exc:
+            self.notify(str(exc), title="Could not delete", severity="error")
+            return
+        self.job_changes.publish(JobChange(job=job, removed=True))
+        self.notify("Deleted.", title="Delete")
+
+
+def run(url: str, api_key: str | None) -> int:
+    StudioApp(url, api_key=api_key).run()
+    return 0

@@ -1,0 +1,33 @@
+"""`studio tui`: its flags. The app is imported only when it runs (it asks the terminal what it can draw)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+
+from server.client.cli import DEFAULT_URL
+
+
+def add_command(commands: argparse._SubParsersAction) -> None:
+    tui = commands.add_parser(
+        "tui",
+        help="the terminal UI of a running Studio: live queue, history, job detail, new job, remix",
+        description="The terminal UI of a running Studio, local or remote (it only speaks Studio's HTTP and "
+        "WebSocket API). Works over SSH and in tmux.",
+    )
+    tui.add_argument("--url", default=DEFAULT_URL, help=f"Studio's base URL (default {DEFAULT_URL})")
+    tui.add_argument(
+        "--api-key",
+        default=os.environ.get("STUDIO_API_KEY"),
+        help="sent as 'Authorization: Bearer KEY' (default $STUDIO_API_KEY); Studio does not check keys yet",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    # textual-image warns, with a traceback, when a terminal does not tell its cell size; the
+    # default size it then assumes is fine for previews.
+    logging.getLogger("textual_image").addHandler(logging.NullHandler())
+    from tui.app import run as run_app
+
+    return run_app(args.url, args.api_key)

@@ -1,0 +1,1 @@
+"""One module per screen: queue (start), history, detail, job form, confirm."""

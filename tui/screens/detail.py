@@ -1,0 +1,140 @@
+"""One job: every parameter, timings, the error, outputs with previews; live while it runs."""
+
+from __future__ import annotations
+
+import msgspec
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.reactive import reactive
+from textual.widgets import Footer, ProgressBar, Static
+
+from server.client.errors import ClientError
+from server.events.schemas import JobCancelled, JobFailed, JobFinished, JobProgress, JobStatus, Message, QueueSnapshot
+from server.jobs.schemas import ACTIVE_STATUSES, Job
+from tui.format import status_text
+from tui.live import JobChange, progress_detail
+from tui.screens.base import StudioScreen
+from tui.widgets.detail import facts
+from tui.widgets.detail.outputs import OutputCard
+from tui.widgets.top_bar import TopBar
+
+
+class JobDetailScreen(StudioScreen[None]):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("r", "remix", "Remix"),
+        Binding("c", "cancel", "Cancel"),
+        Binding("f", "favorite", "Favorite"),
+    ]
+
+    job: reactive[Job] = reactive(Job, init=False)
+    # What runs now ("KSampler 8/20"), while the job runs.
+    step: reactive[str] = reactive("")
+
+    def __init__(self, job: Job) -> None:
+        super().__init__()
+        self.set_reactive(JobDetailScreen.job, job)
+
+    def compose(self) -> ComposeResult:
+        yield TopBar("Job")
+        with VerticalScroll(id="detail"):
+            yield Static(id="headline")
+            with Vertical(id="live"):
+                yield ProgressBar(total=100, show_eta=False, id="progress")
+                yield Static(id="step")
+            yield Static(id="prompts")
+            yield Static(id="error")
+            yield Static(id="outputs-title", classes="section")
+            yield Vertical(id="outputs")
+            yield Static("Parameters", classes="section")
+            yield Static(id="parameters")
+            yield Static("Timings", classes="section")
+            yield Static(id="timings")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.studio.live_events.subscribe(self, self._on_live)
+        self.studio.job_changes.subscribe(self, self._on_change)
+        self._show(self.job)
+        self._show_outputs()
+
+    def watch_job(self, old: Job, new: Job) -> None:
+        self._show(new)
+        if old.outputs != new.outputs:
+            self._show_outputs()
+
+    def watch_step(self, step: str) -> None:
+        self.query_one("#step", Static).update(Text(step, style="dim"))
+
+    def _show(self, job: Job) -> None:
+        star = Text(" ★", style="bold yellow") if job.favorite else Text("")
+        self.query_one("#headline", Static).update(
+            Text.assemble(status_text(job.status), star, "  ", (job.workflow, "bold"), "  ", (str(job.id), "dim"))
+        )
+        self.query_one("#live").display = job.status in ACTIVE_STATUSES
+        self.query_one("#progress", ProgressBar).update(progress=job.progress)
+        prompts = Text.assemble(("Prompt  ", "bold"), job.prompt or "-")
+        if job.negative_prompt:
+            prompts.append_text(Text.assemble(("\nNegative  ", "bold"), job.negative_prompt))
+        self.query_one("#prompts", Static).update(prompts)
+        error = self.query_one("#error", Static)
+        error.display = job.error is not None
+        if job.error is not None:
+            error.update(facts.error(job))
+        self.query_one("#parameters", Static).update(facts.parameters(job))
+        self.query_one("#timings", Static).update(facts.timings(job))
+        self.query_one("#outputs-title", Static).update(f"Outputs ({len(job.outputs)})" if job.outputs else "Outputs: none yet")
+
+    def _show_outputs(self) -> None:
+        box = self.query_one("#outputs", Vertical)
+        box.remove_children()
+        box.mount_all(OutputCard(output, self.studio.api) for output in self.job.outputs)
+
+    # --- live --------------------------------------------------------------------------------
+
+    def _on_live(self, message: Message) -> None:
+        if isinstance(message, QueueSnapshot):
+            self.reload()  # reconnected: what happened meanwhile is in the stored job
+            return
+        if getattr(message, "job_id", None) != self.job.id:
+            return
+        match message:
+            case JobStatus(status=status, progress=progress):
+                self.job = msgspec.structs.replace(self.job, status=status, progress=progress)
+                self.step = ""
+            case JobProgress(percent=percent):
+                self.job = msgspec.structs.replace(self.job, status="processing", progress=percent)
+                self.step = progress_detail(message)
+            case JobFinished(job=job):
+                self.job = job
+            case JobFailed() | JobCancelled():
+                self.reload()
+
+    def _on_change(self, change: JobChange) -> None:
+        if change.job.id != self.job.id:
+            return
+        if change.removed:
+            self.dismiss()
+        else:
+            self.job = change.job
+
+    @work(exclusive=True, group="reload")
+    async def reload(self) -> None:
+        try:
+            self.job = await self.studio.api.job(self.job.id)
+        except ClientError as exc:
+            self.notify(str(exc), title="Could not reload the job", severity="error")
+
+    # --- keys --------------------------------------------------------------------------------
+
+    def action_remix(self) -> None:
+        self.studio.remix(self.job)
+
+    def action_cancel(self) -> None:
+        self.studio.cancel(self.job)
+
+    def action_favorite(self) -> None:
+        self.studio.toggle_favorite(self.job)

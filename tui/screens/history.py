@@ -1,0 +1,160 @@
+"""Every job, newest first, a page at a time; filters, search, favorite, delete, remix."""
+
+from __future__ import annotations
+
+import msgspec
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.widgets import DataTable, Footer, Static
+
+from server.client.errors import ClientError
+from server.events.schemas import JobCancelled, JobFailed, JobFinished, JobStatus, Message
+from server.jobs.schemas import Job, JobFilters
+from tui.live import JobChange
+from tui.screens.base import StudioScreen
+from tui.widgets.history.filters import FilterBar
+from tui.widgets.history.table import HistoryTable
+from tui.widgets.top_bar import TopBar
+
+# Rows per request: a screenful or two, so the next page is in before the cursor gets there.
+PAGE = 100
+
+
+class HistoryScreen(StudioScreen[None]):
+    BINDINGS = [
+        Binding("f", "favorite", "Favorite"),
+        Binding("d", "delete", "Delete"),
+        Binding("r", "remix", "Remix"),
+        Binding("n", "new_job", "New"),
+        Binding("ctrl+r", "reload", "Reload"),
+        Binding("slash", "search", "Search", show=False),
+        Binding("escape", "focus_table", "Table", show=False),
+        Binding("1", "app.switch_mode('queue')", "Queue"),
+    ]
+    AUTO_FOCUS = "#jobs"
+
+    filters: reactive[JobFilters] = reactive(JobFilters, init=False)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._loading = False
+
+    def compose(self) -> ComposeResult:
+        yield TopBar("History")
+        yield FilterBar(id="filters")
+        yield HistoryTable(id="jobs")
+        yield Static(id="paging")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.studio.live_events.subscribe(self, self._on_live)
+        self.studio.job_changes.subscribe(self, self._on_change)
+        self.load_workflows()
+        self.action_reload()
+
+    @property
+    def table(self) -> HistoryTable:
+        return self.query_one(HistoryTable)
+
+    # --- loading -----------------------------------------------------------------------------
+
+    def watch_filters(self) -> None:
+        self.action_reload()
+
+    def on_filter_bar_changed(self, event: FilterBar.Changed) -> None:
+        self.filters = event.filters
+
+    def on_history_table_needs_more(self, _: HistoryTable.NeedsMore) -> None:
+        if not self._loading and self.table.next_cursor:
+            self.load_page(self.table.next_cursor)
+
+    def action_reload(self) -> None:
+        self.table.restart()
+        self.load_page(None)
+
+    @work(exclusive=True, group="page")
+    async def load_page(self, cursor: str | None) -> None:
+        filters = self.filters
+        self._loading = True
+        self._show_paging()
+        try:
+            page = await self.studio.api.jobs(filters, cursor=cursor, limit=PAGE)
+        except ClientError as exc:
+            self.notify(str(exc), title="Could not load the history", severity="error")
+            return
+        finally:
+            self._loading = False
+        if filters == self.filters:  # else a newer query is on its way
+            self.table.add_page(page.items, page.next_cursor)
+            self._show_paging()
+
+    @work(group="workflows")
+    async def load_workflows(self) -> None:
+        try:
+            workflows = await self.studio.api.workflows()
+        except ClientError as exc:
+            self.notify(str(exc), title="Could not list the workflows", severity="error")
+            return
+        self.query_one(FilterBar).set_workflows([workflow.name for workflow in workflows])
+
+    def _show_paging(self) -> None:
+        count = self.table.row_count
+        if self._loading:
+            text = f"{count:,} jobs · loading…"
+        elif self.table.complete:
+            text = f"{count:,} jobs" if count else "No jobs match."
+        else:
+            text = f"{count:,} jobs loaded · more as you scroll"
+        self.query_one("#paging", Static).update(text)
+
+    # --- live --------------------------------------------------------------------------------
+
+    def _on_live(self, message: Message) -> None:
+        """Listed jobs change status in place (new jobs appear on reload)."""
+        job_id = str(getattr(message, "job_id", ""))
+        if (job := self.table.jobs.get(job_id)) is None:
+            return
+        match message:
+            case JobFinished(job=finished):
+                self.table.update_job(finished)
+            case JobStatus(status=status) | JobFailed(status=status) | JobCancelled(status=status):
+                self.table.update_job(msgspec.structs.replace(job, status=status))
+
+    def _on_change(self, change: JobChange) -> None:
+        if change.removed:
+            self.table.drop(str(change.job.id))
+            self._show_paging()
+        else:
+            self.table.update_job(change.job)
+
+    # --- keys --------------------------------------------------------------------------------
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if job := self.table.jobs.get(event.row_key.value or ""):
+            self.studio.open_job(job)
+
+    def _job(self) -> Job | None:
+        return self.table.highlighted_job
+
+    def action_favorite(self) -> None:
+        if job := self._job():
+            self.studio.toggle_favorite(job)
+
+    def action_delete(self) -> None:
+        if job := self._job():
+            self.studio.delete(job)
+
+    def action_remix(self) -> None:
+        if job := self._job():
+            self.studio.remix(job)
+
+    def action_new_job(self) -> None:
+        self.studio.new_job()
+
+    def action_search(self) -> None:
+        self.query_one("#search").focus()
+
+    def action_focus_table(self) -> None:
+        self.table.focus()

@@ -1,0 +1,145 @@
+"""New job and remix: a workflow, then one field per parameter; submit opens the live job."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Collapsible, Footer, Label, Select, Static
+
+from server.client.errors import ClientError
+from server.jobs.schemas import Job
+from server.workflows.schemas import WorkflowInfo
+from tui.screens.base import StudioScreen
+from tui.screens.detail import JobDetailScreen
+from tui.widgets.form.fields import KEEP, Invalid, ParamField, field_for
+from tui.widgets.top_bar import TopBar
+
+
+def initial_values(workflow: WorkflowInfo, job: Job | None) -> dict[str, Any]:
+    """Defaults, or for a remix the job's parameters with the seed it really used."""
+    values = {param.name: param.default for param in workflow.params}
+    if job is not None and job.workflow == workflow.name:
+        values.update({name: value for name, value in job.params.items() if name in values})
+        if "seed" in values and job.seed is not None:
+            values["seed"] = job.seed
+    return values
+
+
+class JobFormScreen(StudioScreen[None]):
+    BINDINGS = [
+        Binding("ctrl+s", "submit", "Submit"),
+        Binding("escape", "app.pop_screen", "Close"),
+    ]
+
+    def __init__(self, *, remix_of: Job | None = None) -> None:
+        super().__init__()
+        self.remix_of = remix_of
+        self.workflows: dict[str, WorkflowInfo] = {}
+        self.models: dict[str, list[str]] = {}
+
+    def compose(self) -> ComposeResult:
+        yield TopBar(f"Remix of {self.remix_of.id}" if self.remix_of else "New job")
+        with VerticalScroll(id="form"):
+            with Horizontal(classes="field"):
+                yield Label("workflow", classes="field-label")
+                # A remix keeps its workflow: the parameters it carries over belong to it.
+                yield Select[str]([], prompt="loading…", id="workflow", compact=True, disabled=self.remix_of is not None)
+            yield Static(id="about")
+            yield Vertical(id="fields")
+            with Collapsible(title="Advanced", id="advanced"):
+                yield Vertical(id="advanced-fields")
+            with Horizontal(id="buttons"):
+                yield Button("Submit (ctrl+s)", variant="primary", id="submit")
+                yield Button("Close (esc)", id="close")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    @work(exclusive=True, group="load")
+    async def load(self) -> None:
+        try:
+            workflows = await self.studio.api.workflows()
+        except ClientError as exc:
+            self.notify(str(exc), title="Could not list the workflows", severity="error")
+            return
+        try:
+            self.models = await self.studio.api.models()
+        except ClientError as exc:
+            # Still usable: model fields offer the current value only.
+            self.notify(str(exc), title="No model lists", severity="warning")
+        self.workflows = {workflow.name: workflow for workflow in workflows}
+        chosen = self.remix_of.workflow if self.remix_of else self._last_used()
+        picker = self.query_one("#workflow", Select)
+        picker.set_options((f"{workflow.title} ({workflow.name})", workflow.name) for workflow in workflows)
+        if chosen in self.workflows:
+            picker.value = chosen
+        else:
+            self.notify(f"Studio has no workflow {chosen!r} any more.", severity="error")
+
+    def _last_used(self) -> str | None:
+        """The workflow of the latest outcome, else the first one."""
+        recent = [job.workflow for job in self.studio.live.recent if job.workflow in self.workflows]
+        return recent[0] if recent else next(iter(self.workflows), None)
+
+    @on(Select.Changed, "#workflow")
+    async def _workflow_chosen(self, event: Select.Changed) -> None:
+        workflow = self.workflows.get(event.value) if isinstance(event.value, str) else None
+        if workflow is not None:
+            await self._build(workflow)
+
+    async def _build(self, workflow: WorkflowInfo) -> None:
+        initial = initial_values(workflow, self.remix_of)
+        self.query_one("#about", Static).update(workflow.description)
+        fields = [field_for(param, initial.get(param.name), self.models) for param in workflow.params]
+        basic, advanced = self.query_one("#fields"), self.query_one("#advanced-fields")
+        await basic.remove_children()
+        await advanced.remove_children()
+        await basic.mount_all(field for field in fields if not field.param.advanced)
+        await advanced.mount_all(field for field in fields if field.param.advanced)
+        self.query_one("#advanced").display = any(field.param.advanced for field in fields)
+
+    @on(Button.Pressed, "#submit")
+    def action_submit(self) -> None:
+        self.submit()
+
+    @on(Button.Pressed, "#close")
+    def _close(self) -> None:
+        self.dismiss()
+
+    @work(exclusive=True, group="submit")
+    async def submit(self) -> None:
+        workflow = self.query_one("#workflow", Select).value
+        if not isinstance(workflow, str):
+            return
+        try:
+            params = await self._params()
+            if self.remix_of is not None:
+                job = await self.studio.api.remix(self.remix_of.id, params)
+            else:
+                job = await self.studio.api.submit(workflow, params)
+        except (Invalid, ClientError) as exc:
+            self.notify(str(exc), title="Not submitted", severity="error")
+            return
+        # Not awaited: switching removes this screen, and with it this worker.
+        self.app.switch_screen(JobDetailScreen(job))
+
+    async def _params(self) -> dict[str, Any]:
+        """The fields' values; local image files are uploaded, in parallel."""
+        params: dict[str, Any] = {}
+        uploads: dict[str, Path] = {}
+        for field in self.query(ParamField):
+            value = field.value()
+            if isinstance(value, Path):
+                uploads[field.param.name] = value
+            elif value is not KEEP and value is not None:
+                params[field.param.name] = value
+        done = await asyncio.gather(*(self.studio.api.upload(path) for path in uploads.values()))
+        params.update({name: upload.name for name, upload in zip(uploads, done)})
+        return params

@@ -1,0 +1,94 @@
+"""The start screen: queued and running jobs, live, with the latest outcomes below."""
+
+from __future__ import annotations
+
+import time
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Static
+
+from server.jobs.schemas import Job
+from tui.screens.base import StudioScreen
+from tui.widgets.job_table import JobTable
+from tui.widgets.queue.tables import ActiveTable, RecentTable
+from tui.widgets.top_bar import TopBar
+
+# Rows of the active table: running jobs and the head of the queue (the totals count them all).
+SHOWN = 100
+REDRAW_SECONDS = 0.25
+
+
+class QueueScreen(StudioScreen[None]):
+    BINDINGS = [
+        Binding("n", "new_job", "New"),
+        Binding("c", "cancel", "Cancel"),
+        Binding("r", "remix", "Remix"),
+        Binding("2", "app.switch_mode('history')", "History"),
+    ]
+    AUTO_FOCUS = "#active"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._dirty = False
+        self._shown_at = 0.0
+
+    def compose(self) -> ComposeResult:
+        yield TopBar("Queue")
+        yield Static(id="totals", classes="section")
+        yield ActiveTable(id="active")
+        yield Static("Latest finished and failed", classes="section")
+        yield RecentTable(id="recent")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.studio.live_events.subscribe(self, self._changed)
+        self.studio.job_changes.subscribe(self, self._changed)
+        # Redrawn at most a few times a second however busy the feed, and each second for the
+        # elapsed times; not at all while another screen covers this one.
+        self.set_interval(REDRAW_SECONDS, self._tick)
+        self.refresh_jobs()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_jobs()
+
+    def _changed(self, _: object) -> None:
+        self._dirty = True
+
+    def _tick(self) -> None:
+        if self.is_current and (self._dirty or time.monotonic() - self._shown_at >= 1):
+            self.refresh_jobs()
+
+    def refresh_jobs(self) -> None:
+        live = self.studio.live
+        active = live.ordered()
+        self.query_one(ActiveTable).show_queue(active[:SHOWN], self.studio.clock())
+        self.query_one(RecentTable).show_recent(live.recent)
+        if not live.queued and not live.processing:
+            totals = "Nothing queued or running"
+        else:
+            totals = f"Running {live.processing} · queued {live.queued}"
+            if len(active) > SHOWN or live.queued + live.processing > len(active):
+                totals += f" · the first {min(SHOWN, len(active))} shown"
+        self.query_one("#totals", Static).update(totals)
+        self._dirty, self._shown_at = False, time.monotonic()
+
+    def _job(self) -> Job | None:
+        """The highlighted job of the focused table (the active one when neither has focus)."""
+        table = self.focused if isinstance(self.focused, JobTable) else self.query_one(ActiveTable)
+        return table.highlighted_job
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if isinstance(event.data_table, JobTable) and (job := event.data_table.jobs.get(event.row_key.value or "")):
+            self.studio.open_job(job)
+
+    def action_new_job(self) -> None:
+        self.studio.new_job()
+
+    def action_cancel(self) -> None:
+        if job := self._job():
+            self.studio.cancel(job)
+
+    def action_remix(self) -> None:
+        if job := self._job():
+            self.studio.remix(job)

@@ -1,0 +1,1 @@
+"""Widgets by area: queue/, history/, detail/, form/, and the shared ones here."""

@@ -1,0 +1,80 @@
+"""A job's outputs: a preview of each image and where it lives on the server."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+from PIL import Image as PILImage
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Static
+from textual_image.renderable import Image as BestRenderable
+from textual_image.renderable import SixelImage, TGPImage
+from textual_image.widget import HalfcellImage
+from textual_image.widget import Image as BestImage
+
+from server.client.errors import ClientError
+from server.client.http import StudioClient
+from server.jobs.schemas import Output
+
+# textual-image asked the terminal what it can draw when it was imported (before Textual took
+# over the terminal). Real graphics where it answered Kitty or Sixel; coloured half blocks
+# everywhere else - tmux, plain SSH, a test's headless screen - rather than its plain-text fallback.
+PreviewImage = BestImage if BestRenderable in (SixelImage, TGPImage) else HalfcellImage
+
+
+class OutputCard(Horizontal):
+    def __init__(self, output: Output, api: StudioClient) -> None:
+        super().__init__(classes="output")
+        self.output = output
+        self.api = api
+
+    def compose(self) -> ComposeResult:
+        output = self.output
+        facts = [f"{output.width}×{output.height}" if output.width and output.height else "", _size(output.size_bytes), output.content_type]
+        with Vertical(classes="preview-box"):
+            yield Static("loading…", classes="preview-note")
+        yield Static(
+            Text.assemble(
+                (output.filename, "bold"),
+                "\n",
+                (" · ".join(fact for fact in facts if fact), "dim"),
+                "\npath ",
+                (output.path, "cyan"),
+                "\nurl  ",
+                (f"{self.api.base_url}{output.url}", "cyan underline"),
+            ),
+            classes="output-facts",
+        )
+
+    def on_mount(self) -> None:
+        self.load_preview()
+
+    @work(exclusive=True)
+    async def load_preview(self) -> None:
+        box = self.query_one(".preview-box", Vertical)
+        try:
+            data = await self.api.fetch(self.output.url)
+            image = await asyncio.to_thread(_decode, data)
+        except (ClientError, OSError) as exc:
+            box.query_one(Static).update(Text(f"no preview: {exc}", style="dim"))
+            return
+        await box.remove_children()
+        await box.mount(PreviewImage(image, classes="preview"))
+
+
+def _decode(data: bytes) -> PILImage.Image:
+    image = PILImage.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def _size(size: int | None) -> str:
+    if size is None:
+        return ""
+    if size < 1024:
+        return f"{size} B"
+    return f"{size / 1024:.1f} KB" if size < 1024**2 else f"{size / 1024**2:.1f} MB"

@@ -1,0 +1,73 @@
+"""History rows, loaded a page at a time as the cursor or the scroll nears the end."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.message import Message
+
+from server.jobs.schemas import Job
+from tui.format import image_count, plain, status_text, when
+from tui.widgets.job_table import Cells, JobTable
+
+# Ask for the next page while this many loaded rows are still below the view or the cursor.
+PREFETCH_ROWS = 40
+
+
+class HistoryTable(JobTable):
+    COLUMNS = (
+        ("favorite", "★", 1),
+        ("status", "Status", 10),
+        ("created", "Created", 16),
+        ("images", "Img", 3),
+        ("workflow", "Workflow", 14),
+        ("prompt", "Prompt", None),
+    )
+
+    class NeedsMore(Message):
+        """The user is near the last loaded row and more pages exist."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        # next_cursor of the last page loaded; None once the last page is in.
+        self.next_cursor: str | None = None
+        self.complete = False
+
+    def restart(self) -> None:
+        """Empty, before the first page of a new query."""
+        self.show([])
+        self.next_cursor, self.complete = None, False
+
+    def add_page(self, jobs: list[Job], next_cursor: str | None) -> None:
+        self.append((job, history_cells(job)) for job in jobs)
+        self.next_cursor, self.complete = next_cursor, next_cursor is None
+        self.call_after_refresh(self.check_more)
+
+    def update_job(self, job: Job) -> None:
+        self.put(job, history_cells(job))
+
+    def check_more(self) -> None:
+        if self.complete:
+            return
+        below_view = self.row_count - (self.scroll_y + self.size.height)
+        below_cursor = self.row_count - self.cursor_row
+        if min(below_view, below_cursor) < PREFETCH_ROWS:
+            self.post_message(self.NeedsMore())
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        self.check_more()
+
+    def watch_cursor_coordinate(self, old, new) -> None:  # type: ignore[no-untyped-def]
+        super().watch_cursor_coordinate(old, new)
+        self.check_more()
+
+
+def history_cells(job: Job) -> Cells:
+    return (
+        Text("★", style="bold yellow") if job.favorite else Text(""),
+        status_text(job.status),
+        when(job.created_at),
+        Text(image_count(job), justify="right"),
+        plain(job.workflow),
+        plain(job.prompt),
+    )
