@@ -8,13 +8,14 @@ from rich.text import Text
 
 from server.jobs.schemas import Job, Status
 
-# The original system's gallery colours; users know them.
+# The original system's gallery colours; users know them. As RGB, because themes remap the
+# terminal's named colours (a theme's "blue" may well be purple).
 STATUS_STYLES: dict[Status, str] = {
-    "finished": "green",
-    "failed": "red",
-    "processing": "yellow",
-    "queued": "blue",
-    "cancelled": "grey50",
+    "finished": "#4caf50",
+    "failed": "#ef5350",
+    "processing": "#fdd835",
+    "queued": "#42a5f5",
+    "cancelled": "#9e9e9e",
 }
 
 
@@ -58,10 +59,9 @@ def elapsed(job: Job, now: datetime.datetime) -> str:
 
 def progress_bar(percent: int, width: int) -> Text:
     filled = round(width * max(0, min(percent, 100)) / 100)
-    bar = Text("━" * filled, style="yellow")
-    bar.append("━" * (width - filled), style="grey23")
-    bar.append(f" {percent:>3}%")
-    return bar
+    return Text.assemble(
+        ("━" * filled, STATUS_STYLES["processing"]), ("━" * (width - filled), "grey23"), f" {percent:>3}%"
+    )
 
 
 def image_count(job: Job) -> str:

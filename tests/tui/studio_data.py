@@ -64,9 +64,11 @@ async def insert_jobs(stack: Stack, rows: list[dict[str, Any]]) -> None:
         await JobRow.insert(*(JobRow(**row) for row in rows[start : start + BATCH]))
 
 
-def write_output(stack: Stack, n: int, filename: str, colours: tuple[tuple[int, int, int], tuple[int, int, int]]) -> dict[str, Any]:
+def write_output(
+    stack: Stack, n: int, filename: str, colours: tuple[tuple[int, int, int], tuple[int, int, int]], size: tuple[int, int] = (64, 64)
+) -> dict[str, Any]:
     """A fixed gradient image stored as job n's output; returns the output record."""
-    width, height = 64, 64
+    width, height = size
     image = Image.new("RGB", (width, height))
     (r1, g1, b1), (r2, g2, b2) = colours
     image.putdata(
@@ -86,8 +88,8 @@ def write_output(stack: Stack, n: int, filename: str, colours: tuple[tuple[int, 
         "filename": filename,
         "node_id": "9",
         "content_type": "image/png",
-        "width": 1024,
-        "height": 1024,
+        "width": width * 16,
+        "height": height * 16,
         "size_bytes": (folder / filename).stat().st_size,
     }
 

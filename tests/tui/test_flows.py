@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 
+import pytest
 from textual.widgets import Checkbox, Input, ProgressBar, Select, TextArea
 
 from server.client.http import auth_headers
@@ -21,9 +22,15 @@ from tui.widgets.form.fields import ParamField, SeedField
 from tui.widgets.history.table import HistoryTable
 from tui.widgets.queue.tables import ActiveTable, RecentTable
 
+# textual-image 0.12 draws previews with a Pillow call Pillow 12 deprecates.
+pytestmark = pytest.mark.filterwarnings("ignore:Image.Image.getdata:DeprecationWarning")
+
 
 def _fields(app: StudioApp) -> dict[str, ParamField]:
-    return {field.param.name: field for field in app.screen.query(ParamField)}
+    """The fields of the form's chosen workflow (empty until they are shown)."""
+    screen = app.screen
+    fields = screen.current if isinstance(screen, JobFormScreen) else None
+    return fields.by_name() if fields is not None and fields.is_mounted else {}
 
 
 async def _open_form(pilot, app: StudioApp, key: str, workflow: str) -> dict[str, ParamField]:

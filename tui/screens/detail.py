@@ -86,7 +86,8 @@ class JobDetailScreen(StudioScreen[None]):
             error.update(facts.error(job))
         self.query_one("#parameters", Static).update(facts.parameters(job))
         self.query_one("#timings", Static).update(facts.timings(job))
-        self.query_one("#outputs-title", Static).update(f"Outputs ({len(job.outputs)})" if job.outputs else "Outputs: none yet")
+        none = "none yet" if job.status in ACTIVE_STATUSES else "none"
+        self.query_one("#outputs-title", Static).update(f"Outputs ({len(job.outputs)})" if job.outputs else f"Outputs: {none}")
 
     def _show_outputs(self) -> None:
         box = self.query_one("#outputs", Vertical)

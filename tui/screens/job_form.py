@@ -10,14 +10,15 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Collapsible, Footer, Label, Select, Static
+from textual.widgets import Button, Footer, Label, Select
 
 from server.client.errors import ClientError
 from server.jobs.schemas import Job
 from server.workflows.schemas import WorkflowInfo
 from tui.screens.base import StudioScreen
 from tui.screens.detail import JobDetailScreen
-from tui.widgets.form.fields import KEEP, Invalid, ParamField, field_for
+from tui.widgets.form.fields import KEEP, Invalid
+from tui.widgets.form.workflow_fields import WorkflowFields
 from tui.widgets.top_bar import TopBar
 
 
@@ -42,21 +43,19 @@ class JobFormScreen(StudioScreen[None]):
         self.remix_of = remix_of
         self.workflows: dict[str, WorkflowInfo] = {}
         self.models: dict[str, list[str]] = {}
+        self._fields: dict[str, WorkflowFields] = {}
 
     def compose(self) -> ComposeResult:
         yield TopBar(f"Remix of {self.remix_of.id}" if self.remix_of else "New job")
         with VerticalScroll(id="form"):
             with Horizontal(classes="field"):
-                yield Label("workflow", classes="field-label")
+                yield Label("Workflow", classes="field-label")
                 # A remix keeps its workflow: the parameters it carries over belong to it.
                 yield Select[str]([], prompt="loading…", id="workflow", compact=True, disabled=self.remix_of is not None)
-            yield Static(id="about")
-            yield Vertical(id="fields")
-            with Collapsible(title="Advanced", id="advanced"):
-                yield Vertical(id="advanced-fields")
+            yield Vertical(id="workflow-fields")
             with Horizontal(id="buttons"):
-                yield Button("Submit (ctrl+s)", variant="primary", id="submit")
-                yield Button("Close (esc)", id="close")
+                yield Button("Submit (ctrl+s)", variant="primary", id="submit", compact=True)
+                yield Button("Close (esc)", id="close", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -90,20 +89,22 @@ class JobFormScreen(StudioScreen[None]):
 
     @on(Select.Changed, "#workflow")
     async def _workflow_chosen(self, event: Select.Changed) -> None:
+        """Show the workflow's fields; each workflow keeps its own, so switching back loses nothing."""
         workflow = self.workflows.get(event.value) if isinstance(event.value, str) else None
-        if workflow is not None:
-            await self._build(workflow)
+        if workflow is None:
+            return
+        for shown in self._fields.values():
+            shown.display = False
+        if (fields := self._fields.get(workflow.name)) is None:
+            fields = self._fields[workflow.name] = WorkflowFields(workflow, initial_values(workflow, self.remix_of), self.models)
+            await self.query_one("#workflow-fields").mount(fields)
+        fields.display = True
+        fields.focus_first()
 
-    async def _build(self, workflow: WorkflowInfo) -> None:
-        initial = initial_values(workflow, self.remix_of)
-        self.query_one("#about", Static).update(workflow.description)
-        fields = [field_for(param, initial.get(param.name), self.models) for param in workflow.params]
-        basic, advanced = self.query_one("#fields"), self.query_one("#advanced-fields")
-        await basic.remove_children()
-        await advanced.remove_children()
-        await basic.mount_all(field for field in fields if not field.param.advanced)
-        await advanced.mount_all(field for field in fields if field.param.advanced)
-        self.query_one("#advanced").display = any(field.param.advanced for field in fields)
+    @property
+    def current(self) -> WorkflowFields | None:
+        workflow = self.query_one("#workflow", Select).value
+        return self._fields.get(workflow) if isinstance(workflow, str) else None
 
     @on(Button.Pressed, "#submit")
     def action_submit(self) -> None:
@@ -115,26 +116,25 @@ class JobFormScreen(StudioScreen[None]):
 
     @work(exclusive=True, group="submit")
     async def submit(self) -> None:
-        workflow = self.query_one("#workflow", Select).value
-        if not isinstance(workflow, str):
+        if (fields := self.current) is None:
             return
         try:
-            params = await self._params()
+            params = await self._params(fields)
             if self.remix_of is not None:
                 job = await self.studio.api.remix(self.remix_of.id, params)
             else:
-                job = await self.studio.api.submit(workflow, params)
+                job = await self.studio.api.submit(fields.workflow.name, params)
         except (Invalid, ClientError) as exc:
             self.notify(str(exc), title="Not submitted", severity="error")
             return
         # Not awaited: switching removes this screen, and with it this worker.
         self.app.switch_screen(JobDetailScreen(job))
 
-    async def _params(self) -> dict[str, Any]:
+    async def _params(self, fields: WorkflowFields) -> dict[str, Any]:
         """The fields' values; local image files are uploaded, in parallel."""
         params: dict[str, Any] = {}
         uploads: dict[str, Path] = {}
-        for field in self.query(ParamField):
+        for field in fields.fields:
             value = field.value()
             if isinstance(value, Path):
                 uploads[field.param.name] = value

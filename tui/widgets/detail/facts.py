@@ -69,29 +69,37 @@ def timings(job: Job) -> Table:
 
 
 def error(job: Job) -> RenderableType:
-    """The error sentence, then what ComfyUI said, one line per problem."""
-    lines = error_lines(job.error_details)
-    sentence = Text(job.error or "", style="bold red")
-    if not lines:
-        return sentence
-    return Group(sentence, *(Text(f"  {line}") for line in lines))
-
-
-def error_lines(details: Any) -> list[str]:
-    if not isinstance(details, dict):
-        return []
-    if details.get("node_errors"):
-        try:
-            node_errors = msgspec.convert(details["node_errors"], dict[str, NodeError])
-        except msgspec.ValidationError:
-            return [json.dumps(details["node_errors"], indent=2)]
-        return [f"• {sentence}" for sentence in describe_node_errors(node_errors)]
+    """The error sentence, then what ComfyUI said: one line per rejected input, or the exception."""
+    sentence = job.error or ""
+    details = job.error_details if isinstance(job.error_details, dict) else {}
+    if problems := node_problems(details):
+        if all(problem in sentence for problem in problems):
+            # The sentence only strings the problems together: keep its lead-in, list them below.
+            sentence = sentence[: sentence.index(problems[0])].rstrip(" :;") + ":"
+        return Group(Text(sentence, style="bold red"), *(Text(f"• {problem}") for problem in problems))
     if details.get("type") == "execution_error":
-        where = f"Node {details.get('node_id')} ({details.get('node_type')})" if details.get("node_id") else "The prompt"
-        lines = [f"• {where} raised {details.get('exception_type')}: {str(details.get('exception_message', '')).strip()}"]
-        traceback = [line.rstrip() for chunk in details.get("traceback") or [] for line in str(chunk).splitlines()]
-        return lines + [f"  {line}" for line in traceback[-TRACEBACK_LINES:]]
-    return []
+        return Group(Text(sentence, style="bold red"), *exception_lines(details))
+    return Text(sentence, style="bold red")
+
+
+def node_problems(details: dict[str, Any]) -> list[str]:
+    """ComfyUI's node_errors, one sentence each (as the worker words them)."""
+    if not details.get("node_errors"):
+        return []
+    try:
+        return describe_node_errors(msgspec.convert(details["node_errors"], dict[str, NodeError]))
+    except msgspec.ValidationError:
+        return [json.dumps(details["node_errors"])]
+
+
+def exception_lines(details: dict[str, Any]) -> list[Text]:
+    exception = f"{details.get('exception_type')}: {str(details.get('exception_message', '')).strip()}"
+    traceback = [line.rstrip() for chunk in details.get("traceback") or [] for line in str(chunk).splitlines()]
+    lines = [Text(exception)]
+    if traceback:
+        lines.append(Text("where (the end of the traceback):", style="dim"))
+        lines += [Text(line, style="dim") for line in traceback[-TRACEBACK_LINES:]]
+    return lines
 
 
 def _value(value: Any) -> str:

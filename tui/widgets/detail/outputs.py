@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 from textual_image.renderable import Image as BestRenderable
 from textual_image.renderable import SixelImage, TGPImage
-from textual_image.widget import HalfcellImage
+from textual_image.widget import HalfcellImage, get_cell_size
 from textual_image.widget import Image as BestImage
 
 from server.client.errors import ClientError
@@ -62,8 +62,26 @@ class OutputCard(Horizontal):
         except (ClientError, OSError) as exc:
             box.query_one(Static).update(Text(f"no preview: {exc}", style="dim"))
             return
+        preview = PreviewImage(image, classes="preview")
+        # Sized here: textual-image 0.12 reads a fixed width before layout as 0 and then draws nothing.
+        preview.styles.width, preview.styles.height = fit(image.size, self._box())
         await box.remove_children()
-        await box.mount(PreviewImage(image, classes="preview"))
+        await box.mount(preview)
+
+    def _box(self) -> tuple[int, int]:
+        """The cells a preview may take: a third of the screen each way, so several outputs fit."""
+        width, height = self.app.size
+        return max(8, min(40, width // 3)), max(4, min(16, height // 3))
+
+
+def fit(image: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
+    """The largest (columns, rows) inside `box` that keep the image's shape on this terminal's cells."""
+    cell_width, cell_height = get_cell_size()
+    (width, height), (columns, rows) = image, box
+    shape = width / height * cell_height / cell_width  # columns per row
+    if columns / shape <= rows:
+        return columns, max(1, round(columns / shape))
+    return max(1, round(rows * shape)), rows
 
 
 def _decode(data: bytes) -> PILImage.Image:

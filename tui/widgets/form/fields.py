@@ -38,10 +38,16 @@ class ParamField(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Label(self.caption, classes="field-label")
-        yield self.control()
+        self._control = self.control()
+        yield self._control
 
     def control(self) -> Widget:
         raise NotImplementedError
+
+    def focus_control(self) -> None:
+        focusable = [widget for widget in (self._control, *self._control.query("*")) if widget.focusable]
+        if focusable:
+            focusable[0].focus()
 
     def value(self) -> Any:
         raise NotImplementedError

@@ -7,7 +7,7 @@ import datetime
 from rich.text import Text
 
 from server.jobs.schemas import Job
-from tui.format import elapsed, image_count, plain, progress_bar, status_text, when
+from tui.format import STATUS_STYLES, elapsed, image_count, plain, progress_bar, status_text, when
 from tui.live import ActiveJob
 from tui.widgets.job_table import Cells, JobTable
 
@@ -40,7 +40,7 @@ def active_cells(entry: ActiveJob, position: int | None, now: datetime.datetime)
     if entry.detail:
         prompt = Text.assemble((entry.detail, "dim"), " ", prompt)
     # A running job asked to stop stays "processing" until its worker has stopped it.
-    status = Text("cancelling", style="bold grey50") if job.cancel_requested else status_text(job.status)
+    status = Text("cancelling", style=f"bold {STATUS_STYLES['cancelled']}") if job.cancel_requested else status_text(job.status)
     return (
         Text(str(position) if position else "▶", justify="right"),
         status,
