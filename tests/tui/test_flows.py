@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+from pathlib import Path
 
 import pytest
+from PIL import Image
 from textual.widgets import Checkbox, Input, ProgressBar, Select, TextArea
 
 from server.client.http import auth_headers
@@ -39,7 +41,7 @@ async def _open_form(pilot, app: StudioApp, key: str, workflow: str) -> dict[str
     picker = app.screen.query_one("#workflow", Select)
     if picker.value != workflow:
         picker.value = workflow
-        await until(pilot, lambda: "aspect_ratio" in _fields(app), what=f"{workflow}'s fields")
+        await until(pilot, lambda: app.screen.current is not None and app.screen.current.workflow.name == workflow and _fields(app), what=f"{workflow}'s fields")
     return _fields(app)
 
 
@@ -197,3 +199,20 @@ async def test_an_api_key_travels_as_a_bearer_header_and_studio_ignores_it_for_n
         table = await until(pilot, lambda: app.screen.query(HistoryTable).first() if isinstance(app.screen, HistoryScreen) else None)
         await until(pilot, lambda: table.complete, what="the history")
         assert not app._notifications
+
+
+async def test_an_input_image_is_uploaded_from_a_local_path(single_stack: Stack, tmp_path: Path) -> None:
+    Image.new("RGB", (96, 64), (200, 120, 40)).save(tmp_path / "sketch.png")
+    app = StudioApp(single_stack.url)
+    async with app.run_test(size=(100, 32)) as pilot:
+        fields = await _open_form(pilot, app, "n", "image_edit")
+        fields["prompt"].query_one(TextArea).text = "paint it blue"
+        fields["image"].query_one(Input).value = str(tmp_path / "missing.png")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: any("missing.png" in n.message for n in app._notifications), what="the unreadable file")
+
+        fields["image"].query_one(Input).value = str(tmp_path / "sketch.png")
+        detail = await _submitted(pilot, app)
+        upload = detail.job.params["image"]
+        assert upload.endswith(".png") and upload != "sketch.png"
+        await until(pilot, lambda: detail.job.status == "finished", what="the edit to finish")

@@ -1,0 +1,51 @@
+"""The queue as the TUI keeps it from /ws/events: snapshot, events, order, outcomes."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+import msgspec
+
+from server.events.schemas import JobCreated, JobFailed, JobFinished, JobProgress, JobSnapshot, JobStatus, QueueSnapshot
+from server.jobs.schemas import Job
+from tui.live import LiveQueue
+
+T0 = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+def job(n: int, status: str = "queued", **fields: object) -> Job:
+    values = {
+        "id": uuid.UUID(int=n), "workflow": "text_to_image", "params": {}, "prompt": f"job {n}", "negative_prompt": "",
+        "model": None, "aspect_ratio": None, "width": None, "height": None, "batch_size": 1, "seed": 1, "steps": None,
+        "cfg": None, "sampler": None, "scheduler": None, "denoise": None, "status": status, "progress": 0, "error": None,
+        "error_details": None, "outputs": [], "comfy_prompt_id": None, "worker": None, "lane": None,
+        "cancel_requested": False, "attempts": 0, "favorite": False, "remix_of": None, "owner": None,
+        "created_at": T0 + datetime.timedelta(minutes=n), "started_at": None, "finished_at": None, "updated_at": T0,
+    }
+    return msgspec.convert({**values, **fields}, Job)
+
+
+def test_snapshot_then_events_keep_running_jobs_first_and_the_queue_in_order() -> None:
+    live = LiveQueue()
+    snapshot = QueueSnapshot(jobs=[JobSnapshot(job=job(1), seq=1), JobSnapshot(job=job(2), seq=1)], queued=2, processing=0)
+    live.reset(snapshot, [job(0, "finished")])
+    live.apply(JobCreated(job_id=uuid.UUID(int=3), workflow="text_to_image", job=job(3)))
+    live.apply(JobStatus(job_id=uuid.UUID(int=2), workflow="text_to_image", status="processing", progress=10, ts=T0))
+    live.apply(JobProgress(job_id=uuid.UUID(int=2), workflow="text_to_image", percent=40, node_class="KSampler", step=4, total=20))
+    order = live.ordered()
+    assert [entry.job.prompt for entry in order] == ["job 2", "job 1", "job 3"]
+    assert (order[0].job.status, order[0].job.progress, order[0].detail, order[0].job.started_at) == ("processing", 40, "KSampler 4/20", T0)
+
+
+def test_outcomes_leave_the_queue_and_head_the_recent_list() -> None:
+    live = LiveQueue()
+    live.reset(QueueSnapshot(jobs=[JobSnapshot(job=job(1, "processing"), seq=1), JobSnapshot(job=job(2), seq=1)], queued=1, processing=1), [job(0, "finished")])
+    live.apply(JobFinished(job_id=uuid.UUID(int=1), workflow="text_to_image", job=job(1, "finished", progress=100)))
+    live.apply(JobFailed(job_id=uuid.UUID(int=2), workflow="text_to_image", error="Node 3 (KSampler) failed", ts=T0))
+    assert not live.active
+    assert [(j.prompt, j.status) for j in live.recent] == [("job 2", "failed"), ("job 1", "finished"), ("job 0", "finished")]
+    assert live.recent[0].error == "Node 3 (KSampler) failed" and live.recent[0].finished_at == T0
+    # A job the HTTP list already had (it finished between the snapshot and the list) is not doubled.
+    live.apply(JobFinished(job_id=uuid.UUID(int=0), workflow="text_to_image", job=job(0, "finished")))
+    assert [j.prompt for j in live.recent] == ["job 0", "job 2", "job 1"]
