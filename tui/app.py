@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 from collections.abc import Callable
+from contextlib import aclosing
 from typing import Literal
 
 from textual import work
@@ -63,16 +64,18 @@ class StudioApp(App[None]):
         delay = RETRY_FIRST
         while True:
             try:
-                async for message in queue_events(self.url, api_key=self.api_key):
-                    if isinstance(message, QueueSnapshot):
-                        # The outcomes since we last looked; events take it from here.
-                        recent = await self.api.jobs(RECENT_FILTERS, limit=RECENT)
-                        self.live.reset(message, recent.items)
-                        self.connection = "connected"
-                        delay = RETRY_FIRST
-                    else:
-                        self.live.apply(message)
-                    self.live_events.publish(message)
+                # aclosing: a failure in the loop's body closes the socket now, not at garbage collection.
+                async with aclosing(queue_events(self.url, api_key=self.api_key)) as messages:
+                    async for message in messages:
+                        if isinstance(message, QueueSnapshot):
+                            # The outcomes since we last looked; events take it from here.
+                            recent = await self.api.jobs(RECENT_FILTERS, limit=RECENT)
+                            self.live.reset(message, recent.items)
+                            self.connection = "connected"
+                            delay = RETRY_FIRST
+                        else:
+                            self.live.apply(message)
+                        self.live_events.publish(message)
             except ClientError as exc:
                 self.log.warning(f"live feed: {exc}")
             self.connection = "disconnected"

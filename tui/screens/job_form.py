@@ -79,8 +79,10 @@ class JobFormScreen(StudioScreen[None]):
         picker.set_options((f"{workflow.title} ({workflow.name})", workflow.name) for workflow in workflows)
         if chosen in self.workflows:
             picker.value = chosen
-        else:
+        elif chosen is not None:
             self.notify(f"Studio has no workflow {chosen!r} any more.", severity="error")
+        else:
+            self.notify("Studio has no workflows: add a folder under its workflows directory.", severity="error")
 
     def _last_used(self) -> str | None:
         """The workflow of the latest outcome, else the first one."""

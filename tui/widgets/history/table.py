@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual.coordinate import Coordinate
 from textual.message import Message
 
 from server.jobs.schemas import Job
@@ -57,7 +58,7 @@ class HistoryTable(JobTable):
         super().watch_scroll_y(old, new)
         self.check_more()
 
-    def watch_cursor_coordinate(self, old, new) -> None:  # type: ignore[no-untyped-def]
+    def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:
         super().watch_cursor_coordinate(old, new)
         self.check_more()
 
