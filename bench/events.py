@@ -42,6 +42,7 @@ sys.path.insert(0, str(REPO))
 from server.config import load_settings  # noqa: E402
 from server.events.bus import EventBus  # noqa: E402
 from server.events.schemas import JobStatus  # noqa: E402
+from tests.net import free_port, wait_until_healthy  # noqa: E402
 
 CLIENT_PROCESSES = 4
 DEADLINE_SECONDS = 60
@@ -96,14 +97,6 @@ def subscriber_process(url: str, count: int, kind: str, expected: int, ready, re
 # --- the server and the publishers ------------------------------------------------------
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def studio(folder: Path, redis_url: str | None) -> Iterator[tuple[str, dict[str, str]]]:
     port = free_port()
@@ -120,14 +113,7 @@ def studio(folder: Path, redis_url: str | None) -> Iterator[tuple[str, dict[str,
     process = subprocess.Popen([sys.executable, "-m", "server.cli", *args], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
+        if not wait_until_healthy(url):
             raise SystemExit(f"studio serve did not start; see {folder / 'studio.log'}")
         yield url, env
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -15,7 +14,8 @@ from websockets.sync.client import ClientConnection, connect
 
 from server.events.schemas import Message, message_decoder
 from tests.conftest import REPO, require_service
-from tests.integration.worker.stack import StudioProcess, free_port
+from tests.integration.worker.stack import StudioProcess
+from tests.net import free_port, wait_until_healthy
 
 REDIS_URL = os.environ.get("STUDIO_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 
@@ -53,13 +53,8 @@ class Api:
 
     def start(self) -> Api:
         self.process.start()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                time.sleep(0.1)
+        if wait_until_healthy(self.url):
+            return self
         raise AssertionError(f"studio serve did not answer:\n{self.log.read_text()[-3000:]}")
 
     def stop(self) -> None:

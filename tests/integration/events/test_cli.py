@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -16,7 +15,9 @@ def studio(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "server.cli", *args], cwd=REPO, capture_output=True, text=True, timeout=timeout)
 
 
-def watch(api: Api, job_id: str) -> subprocess.Popen[str]:
+def watch(api: Api, job_id: str) -> tuple[subprocess.Popen[str], str]:
+    """Start `studio watch`; returns once it printed its snapshot line (also returned), so the
+    events published next cannot race its connection."""
     process = subprocess.Popen(
         [sys.executable, "-m", "server.cli", "watch", job_id, "--url", api.url],
         cwd=REPO,
@@ -24,8 +25,8 @@ def watch(api: Api, job_id: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(1.5)  # connected and past its snapshot before the events start
-    return process
+    assert process.stderr is not None
+    return process, process.stderr.readline().rstrip("\n")
 
 
 def test_submit_prints_the_id_and_reads_values_as_json_or_text(api: Api) -> None:
@@ -46,12 +47,12 @@ def test_submit_prints_the_id_and_reads_values_as_json_or_text(api: Api) -> None
 )
 def test_watch_shows_progress_and_exits_with_the_outcome(api: Api, env: dict[str, str], outcome: str, code: int, expected: str) -> None:
     job = api.submit()
-    watcher = watch(api, job["id"])
+    watcher, first_line = watch(api, job["id"])
     worker = publisher(env, "run", job_json(job), outcome)
     stdout, stderr = watcher.communicate(timeout=60)
     assert worker.wait(timeout=30) == 0
     assert watcher.returncode == code, stderr
-    lines = stderr.splitlines()
+    lines = [first_line, *stderr.splitlines()]
     # Not a terminal: one line per change, from the snapshot to the last progress.
     assert lines[0] == "queued 0%" and "processing 10%" in lines
     steps = [line for line in lines if line.startswith("processing") and "KSampler" in line]  # an outcome may supersede the last

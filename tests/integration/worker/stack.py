@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from typing import Any
 import httpx
 
 from tests.conftest import REPO
+from tests.net import free_port, wait_until_healthy
 
 TERMINAL = {"finished", "failed", "cancelled"}
 # Short waits so recovery paths run in seconds, not minutes.
@@ -29,12 +29,6 @@ FAST = {
     "STUDIO_RECOVERY_INTERVAL": "0.3",
     "STUDIO_RESEND_AFTER": "2",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class StudioProcess:
@@ -99,15 +93,8 @@ class Stack:
         return self
 
     def wait_healthy(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if self.http.get("/health").status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"Studio did not start:\n{self.log.read_text()[-3000:]}")
+        if not wait_until_healthy(self.url, timeout):
+            raise AssertionError(f"Studio did not start:\n{self.log.read_text()[-3000:]}")
 
     def stop(self) -> None:
         for process in (self.worker, self.api):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import socket
 
 import httpx
 import pytest
@@ -19,6 +18,7 @@ from server.comfy import (
 from server.comfy.messages import UploadedImage
 from tests.unit.comfy.captures import DATA, events, http_json, load
 from tests.unit.comfy.recorded_http import Reply, recorded_http
+from tests.net import free_port
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -30,12 +30,6 @@ def recorded(capture: str, label: str) -> Reply:
     if "json" in response:
         return Reply.json(response["json"], response["status"])
     return Reply(response["status"], response.get("text", "").encode(), response["content_type"])
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def test_submit_sends_our_ids_and_returns_the_acceptance() -> None:
