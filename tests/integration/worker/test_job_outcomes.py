@@ -46,9 +46,9 @@ def test_image_edit_uploads_its_input_to_comfyui(stack: Stack, double: ComfyDoub
     picture = io.BytesIO()
     Image.new("RGB", (96, 64), "red").save(picture, format="PNG")
     upload = stack.http.post("/api/uploads", files={"file": ("in.png", picture.getvalue(), "image/png")}).json()
-    job = stack.wait(stack.submit("image_edit", image=upload["name"])["id"])
+    job = stack.wait(stack.submit("image_edit", image=upload["name"], batch_size=2)["id"])
     assert job["status"] == "finished", job["error"]
-    assert (job["outputs"][0]["width"], job["outputs"][0]["height"]) == (96, 64)
+    assert [(o["width"], o["height"]) for o in job["outputs"]] == [(96, 64), (96, 64)]
     load_image = double.received_prompts[-1].body["prompt"]["10"]["inputs"]["image"]
     assert (double.input_dir / load_image).is_file(), "LoadImage names the file ComfyUI stored"
 
