@@ -6,11 +6,13 @@ import asyncio
 import datetime
 from pathlib import Path
 
+import msgspec
 import pytest
 from PIL import Image
 from textual.widgets import Checkbox, Input, ProgressBar, Select, TextArea
 
 from server.client.http import auth_headers
+from server.jobs.schemas import Job
 from tests.comfyui_double.double import ComfyDouble
 from tests.integration.worker.stack import Stack
 from tests.tui.studio_data import insert_jobs, job_id, job_row, until
@@ -100,6 +102,21 @@ async def test_submit_from_the_form_watch_it_finish_open_it_and_remix_it(single_
         seed.query_one(Checkbox).value = True
         another = await _submitted(pilot, app, remix)
         assert another.job.params["seed"] == -1 and another.job.seed != job.seed
+
+
+async def test_a_job_that_ended_before_its_view_opened_shows_how_it_ended(single_stack: Stack) -> None:
+    # A fully cached re-run ends in milliseconds: its events can all go out before the view
+    # that the submit opens has subscribed. The view must not wait for them forever.
+    submitted = single_stack.submit()
+    await asyncio.to_thread(single_stack.wait, submitted["id"])
+    app = StudioApp(single_stack.url)
+    async with app.run_test() as pilot:
+        await until(pilot, lambda: app.connection == "connected", what="the live feed")
+        app.open_job(msgspec.convert(submitted, Job))
+        detail = await until(pilot, lambda: app.screen if isinstance(app.screen, JobDetailScreen) else None, what="the view")
+        assert submitted["status"] in {"queued", "processing"}  # the embedded worker may have claimed it
+        await until(pilot, lambda: detail.job.status == "finished", what="the stored outcome")
+        assert len(detail.job.outputs) == 1
 
 
 async def test_cancel_a_running_job_from_the_queue(single_stack: Stack, double: ComfyDouble) -> None:

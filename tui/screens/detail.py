@@ -60,6 +60,10 @@ class JobDetailScreen(StudioScreen[None]):
         self.studio.job_changes.subscribe(self, self._on_change)
         self._show(self.job)
         self._show_outputs()
+        if self.job.status in ACTIVE_STATUSES:
+            # Events sent before we subscribed are lost to us (a cached re-run finishes in
+            # milliseconds): the stored job says what they said.
+            self.reload()
 
     def watch_job(self, old: Job, new: Job) -> None:
         self._show(new)
@@ -104,13 +108,13 @@ class JobDetailScreen(StudioScreen[None]):
             return
         match message:
             case JobStatus(status=status, progress=progress):
-                self.job = msgspec.structs.replace(self.job, status=status, progress=progress)
+                self._take(msgspec.structs.replace(self.job, status=status, progress=progress))
                 self.step = ""
             case JobProgress(percent=percent):
-                self.job = msgspec.structs.replace(self.job, status="processing", progress=percent)
+                self._take(msgspec.structs.replace(self.job, status="processing", progress=percent))
                 self.step = progress_detail(message)
             case JobFinished(job=job):
-                self.job = job
+                self._take(job)
             case JobFailed() | JobCancelled():
                 self.reload()
 
@@ -120,12 +124,17 @@ class JobDetailScreen(StudioScreen[None]):
         if change.removed:
             self.dismiss()
         else:
-            self.job = change.job
+            self._take(change.job)
+
+    def _take(self, job: Job) -> None:
+        # An ended job never runs again: a late event or a slow reload must not revive it.
+        if self.job.status in ACTIVE_STATUSES or job.status not in ACTIVE_STATUSES:
+            self.job = job
 
     @work(exclusive=True, group="reload")
     async def reload(self) -> None:
         try:
-            self.job = await self.studio.api.job(self.job.id)
+            self._take(await self.studio.api.job(self.job.id))
         except ClientError as exc:
             self.notify(str(exc), title="Could not reload the job", severity="error")
 
