@@ -58,6 +58,8 @@ def stalled_client(port: int) -> socket.socket:
         b"GET /ws/events HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
     )
+    # The server subscribes before it sends the snapshot: once that is here, nothing is missed.
+    assert count_until(raw, b'"type":"queue.snapshot"', 1, timeout=10) == 1
     return raw
 
 
@@ -70,7 +72,6 @@ def test_a_stalled_client_delays_neither_another_client_nor_the_publisher(apis: 
     try:
         with first.socket("/ws/events") as reader:
             assert isinstance(receive(reader), QueueSnapshot)
-            time.sleep(0.2)  # the stalled client's subscription is in place too
             started = time.monotonic()
             burst = publisher(env, "burst", str(count), str(size))
             seen = 0
