@@ -7,6 +7,7 @@ The same runtime serves `studio serve` (embedded, in-memory broker) and `studio 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import uuid
@@ -23,7 +24,7 @@ from server.events.schemas import JobFailed
 from server.jobs import repository, transitions
 from server.storage import LocalStorage
 from server.worker.broker import ACTOR, QUEUE, JobQueue
-from server.worker.lanes import SLOTS_PER_LANE, Lane, Lanes
+from server.worker.lanes import SLOTS_PER_LANE, BorrowedLanes, Lane, Lanes
 from server.worker.runner import JobRunner, WorkerContext
 from server.workflows.registry import WorkflowRegistry
 
@@ -62,6 +63,7 @@ class WorkerRuntime:
             worker_id=f"{settings.resolved_worker_name}/{os.getpid()}/{uuid.uuid4().hex[:6]}",
         )
         self.lanes: Lanes | None = None
+        self.borrowed = BorrowedLanes()
         self._running: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._sweeper: asyncio.Task[None] | None = None
 
@@ -173,15 +175,27 @@ class WorkerRuntime:
             for job_id in await transitions.processing_on_lane(lane.id, expired_only=not at_start):
                 if job_id not in self._running:
                     self._running[job_id] = asyncio.create_task(self._adopt(lane, job_id, expired_only=not at_start))
-        # Jobs of lanes no worker serves any more: their ComfyUI cannot be asked, so run them again.
+        # Jobs of lanes no worker serves any more: settle them on that lane's ComfyUI.
         grace = 0 if self.sole_worker else self.settings.lease_seconds * ORPHAN_LEASES
         for job_id in await transitions.orphaned(grace):
             job = await repository.get(job_id)
-            if job is None or job.id in self._running or (job.lane in self.lanes.by_id):
+            if job is None or job.id in self._running or job.lane in self.lanes.by_id:
                 continue
-            if await transitions.requeue(job_id, worker=None):
-                log.info("job %s was on lane %r which no worker serves; sending it again", job_id, job.lane)
-                await self.context.queue.enqueue(job_id)
+            self._running[job_id] = asyncio.create_task(self._rescue(job_id, job.lane))
+
+    async def _rescue(self, job_id: uuid.UUID, lane_id: str | None) -> None:
+        """Follow an orphan where its worker left it - its prompt may still run, or be done -
+        so it never runs twice; send it again only when that ComfyUI does not answer (a ComfyUI
+        that is down runs nothing, and forgets everything when it starts again)."""
+        async with self.borrowed.borrow(lane_id) if lane_id else contextlib.nullcontext() as lane:
+            if lane is not None:
+                log.info("job %s was on lane %r which no worker serves; following it there", job_id, lane_id)
+                await self._adopt(lane, job_id, expired_only=True)
+                return
+        self._running.pop(job_id, None)
+        if await transitions.requeue(job_id, worker=None):
+            log.info("job %s was on lane %r whose ComfyUI does not answer; sending it again", job_id, lane_id)
+            await self.context.queue.enqueue(job_id)
 
 
 class RuntimeMiddleware(Middleware):

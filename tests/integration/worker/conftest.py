@@ -86,3 +86,11 @@ def single_stack(request: pytest.FixtureRequest, tmp_path: Path, double: ComfyDo
     studio = start_stack(request, "single", tmp_path, double.url)
     yield studio
     studio.stop()
+
+
+@pytest.fixture
+def scaled_stack(request: pytest.FixtureRequest, tmp_path: Path, double: ComfyDouble, workflows_dir: Path) -> Iterator[Stack]:
+    """Scaled-out mode only, for behaviour that needs several worker processes."""
+    studio = start_stack(request, "scaled", tmp_path, double.url)
+    yield studio
+    studio.stop()

@@ -84,6 +84,7 @@ class Stack:
         self.log = log
         self.api = StudioProcess(["serve", "--no-worker"] if mode == "scaled" else ["serve"], env, log)
         self.worker = StudioProcess(["worker"], env, log) if mode == "scaled" else None
+        self.other_workers: list[StudioProcess] = []
 
     def start(self) -> Stack:
         self.api.start()
@@ -97,7 +98,7 @@ class Stack:
             raise AssertionError(f"Studio did not start:\n{self.log.read_text()[-3000:]}")
 
     def stop(self) -> None:
-        for process in (self.worker, self.api):
+        for process in (*self.other_workers, self.worker, self.api):
             if process:
                 process.stop()
         self.http.close()
@@ -113,6 +114,13 @@ class Stack:
         else:
             self.api.start()
             self.wait_healthy()
+
+    def start_another_worker(self, name: str, comfy_url: str | None = None) -> StudioProcess:
+        """A `studio worker` of another host (scaled mode), on the same or another ComfyUI."""
+        env = {**self.env, "STUDIO_WORKER_NAME": name, "STUDIO_COMFY_URL": comfy_url or self.env["STUDIO_COMFY_URL"]}
+        worker = StudioProcess(["worker"], env, self.log).start()
+        self.other_workers.append(worker)
+        return worker
 
     # --- API helpers ---------------------------------------------------------------------
 
