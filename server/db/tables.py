@@ -46,6 +46,8 @@ class Job(Table, tablename="jobs"):
     error = Text(null=True, default=None)
     error_details = JSON(null=True, default=None)
     outputs = JSON(default="[]")
+    # Text outputs: [{"node_id", "text"}].
+    texts = JSON(default="[]")
     comfy_prompt_id = Varchar(length=64, null=True, default=None)
     # The process running the job (owns the lease) and the lane it runs on: "<worker name> <ComfyUI URL>".
     # The lane outlives the process, so a restarted worker can re-attach to its own jobs.

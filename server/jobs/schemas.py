@@ -37,6 +37,13 @@ class Output(msgspec.Struct, kw_only=True):
     size_bytes: int | None = None
 
 
+class TextOutput(msgspec.Struct, kw_only=True):
+    """Text a node showed in ComfyUI (PreviewAny and the like), e.g. a caption."""
+
+    node_id: str
+    text: str
+
+
 class Job(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     workflow: str
@@ -59,6 +66,7 @@ class Job(msgspec.Struct, kw_only=True):
     error: str | None
     error_details: Any | None
     outputs: list[Output]
+    texts: list[TextOutput]
     comfy_prompt_id: str | None
     worker: str | None
     # "<worker name> <ComfyUI URL>" of the lane running the job.

@@ -15,7 +15,7 @@ import msgspec
 from server.db.tables import Job as JobRow
 from server.db.tables import utc_now
 from server.jobs.repository import update_where
-from server.jobs.schemas import Output
+from server.jobs.schemas import Output, TextOutput
 
 _RUNNING = ("processing",)
 
@@ -105,8 +105,10 @@ async def conclude(job_id: uuid.UUID, *, worker: str, status: str, **fields: Any
     return bool(changed)
 
 
-async def finish(job_id: uuid.UUID, *, worker: str, outputs: list[Output]) -> bool:
-    return await conclude(job_id, worker=worker, status="finished", outputs=msgspec.to_builtins(outputs))
+async def finish(job_id: uuid.UUID, *, worker: str, outputs: list[Output], texts: list[TextOutput]) -> bool:
+    return await conclude(
+        job_id, worker=worker, status="finished", outputs=msgspec.to_builtins(outputs), texts=msgspec.to_builtins(texts)
+    )
 
 
 async def requeue(job_id: uuid.UUID, *, worker: str | None) -> bool:

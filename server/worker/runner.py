@@ -30,7 +30,7 @@ from server.config import Settings
 from server.events.bus import EventBus
 from server.events.schemas import JobCancelled, JobEvent, JobFailed, JobFinished, JobProgress, JobStatus
 from server.jobs import repository, transitions
-from server.jobs.schemas import Job
+from server.jobs.schemas import Job, TextOutput
 from server.storage import LocalStorage
 from server.worker.broker import JobQueue
 from server.worker.lanes import Lane
@@ -219,11 +219,12 @@ class JobRunner:
 
     async def _finish(self, outcome: Outcome) -> None:
         match outcome:
-            case Succeeded(images=images):
+            case Succeeded(images=images, texts=texts):
                 outputs = await self._retrying(
                     lambda: collect_outputs(self.lane.client, self.context.storage, self.job.id, images)
                 )
-                if await transitions.finish(self.job.id, worker=self.context.worker_id, outputs=outputs):
+                shown = [TextOutput(node_id=t.node_id, text=t.text) for t in texts]
+                if await transitions.finish(self.job.id, worker=self.context.worker_id, outputs=outputs, texts=shown):
                     job = await repository.get(self.job.id)
                     if job is not None:
                         self._publish(JobFinished(job_id=job.id, workflow=job.workflow, job=job))

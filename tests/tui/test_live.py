@@ -19,7 +19,7 @@ def job(n: int, status: str = "queued", **fields: object) -> Job:
         "id": uuid.UUID(int=n), "workflow": "text_to_image", "params": {}, "prompt": f"job {n}", "negative_prompt": "",
         "model": None, "aspect_ratio": None, "width": None, "height": None, "batch_size": 1, "seed": 1, "steps": None,
         "cfg": None, "sampler": None, "scheduler": None, "denoise": None, "status": status, "progress": 0, "error": None,
-        "error_details": None, "outputs": [], "comfy_prompt_id": None, "worker": None, "lane": None,
+        "error_details": None, "outputs": [], "texts": [], "comfy_prompt_id": None, "worker": None, "lane": None,
         "cancel_requested": False, "attempts": 0, "favorite": False, "remix_of": None, "owner": None,
         "created_at": T0 + datetime.timedelta(minutes=n), "started_at": None, "finished_at": None, "updated_at": T0,
     }

@@ -99,6 +99,7 @@ def fixed_jobs(stack: Stack) -> list[dict[str, Any]]:
                 write_output(stack, 5, "ramen_00001_.png", ((200, 60, 30), (250, 230, 180))),
                 write_output(stack, 5, "ramen_00002_.png", ((30, 120, 60), (230, 250, 200))),
             ],
+            texts=[{"node_id": "12", "text": "2 images, 1024×1024"}],
         ),
         job_row(
             6, minutes(50), "a lighthouse at dusk, volumetric fog", status="processing", progress=62,
@@ -203,7 +204,7 @@ def test_failed_run_with_traceback(snap_compare, fixed_studio: Stack) -> None:
     assert snap_compare(app_for(fixed_studio), terminal_size=(120, 40), run_before=_detail(3, previews=0))
 
 
-def test_job_with_two_outputs(snap_compare, fixed_studio: Stack) -> None:
+def test_job_with_two_outputs_and_a_text(snap_compare, fixed_studio: Stack) -> None:
     assert snap_compare(app_for(fixed_studio), terminal_size=(120, 40), run_before=_detail(5, previews=2))
 
 

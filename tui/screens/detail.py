@@ -48,6 +48,7 @@ class JobDetailScreen(StudioScreen[None]):
             yield Static(id="prompts")
             yield Static(id="error")
             yield Static(id="outputs-title", classes="section")
+            yield Static(id="texts")
             yield Vertical(id="outputs")
             yield Static("Parameters", classes="section")
             yield Static(id="parameters")
@@ -90,8 +91,12 @@ class JobDetailScreen(StudioScreen[None]):
             error.update(facts.error(job))
         self.query_one("#parameters", Static).update(facts.parameters(job))
         self.query_one("#timings", Static).update(facts.timings(job))
+        texts = self.query_one("#texts", Static)
+        texts.display = bool(job.texts)
+        texts.update(facts.texts(job))
+        count = len(job.outputs) + len(job.texts)
         none = "none yet" if job.status in ACTIVE_STATUSES else "none"
-        self.query_one("#outputs-title", Static).update(f"Outputs ({len(job.outputs)})" if job.outputs else f"Outputs: {none}")
+        self.query_one("#outputs-title", Static).update(f"Outputs ({count})" if count else f"Outputs: {none}")
 
     def _show_outputs(self) -> None:
         box = self.query_one("#outputs", Vertical)

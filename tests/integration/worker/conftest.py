@@ -31,6 +31,22 @@ BROKEN = {
     "manifest": {"title": "Broken", "params": {"prompt": {"type": "text", "required": True, "bind": ["1.text"]}}},
 }
 
+# A workflow whose only output is text (the recorded PreviewAny chain of capture 15).
+EXTRACT = {
+    "graph": {
+        "1": {"class_type": "PrimitiveString", "inputs": {"value": ""}},
+        "2": {
+            "class_type": "RegexExtract",
+            "inputs": {
+                "string": ["1", 0], "regex_pattern": "\\d+", "mode": "All Matches",
+                "case_insensitive": True, "multiline": False, "dotall": False, "group_index": 1,
+            },
+        },
+        "3": {"class_type": "PreviewAny", "inputs": {"source": ["2", 0]}},
+    },
+    "manifest": {"title": "Numbers in the prompt", "params": {"prompt": {"type": "text", "required": True, "bind": ["1.value"]}}},
+}
+
 
 @pytest.fixture
 def double_settings() -> DoubleSettings:
@@ -48,9 +64,10 @@ def double(double_settings: DoubleSettings, tmp_path: Path) -> Iterator[ComfyDou
 def workflows_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "workflows"
     shutil.copytree(REPO / "workflows", folder)
-    (folder / "broken").mkdir()
-    (folder / "broken" / "workflow.json").write_text(json.dumps(BROKEN["graph"]))
-    (folder / "broken" / "manifest.json").write_text(json.dumps(BROKEN["manifest"]))
+    for name, workflow in {"broken": BROKEN, "extract": EXTRACT}.items():
+        (folder / name).mkdir()
+        (folder / name / "workflow.json").write_text(json.dumps(workflow["graph"]))
+        (folder / name / "manifest.json").write_text(json.dumps(workflow["manifest"]))
     return folder
 
 

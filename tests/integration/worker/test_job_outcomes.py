@@ -26,6 +26,15 @@ def test_batch_of_four_finishes_with_downloadable_images(stack: Stack, double: C
     assert double.received_prompts[0].prompt_id == job["id"], "prompt_id = job id"
 
 
+def test_text_outputs_are_kept_on_the_job(stack: Stack) -> None:
+    job = stack.wait(stack.submit("extract", prompt="job 42 of 97")["id"])
+    assert job["status"] == "finished", job["error"]
+    assert job["outputs"] == [] and job["texts"] == [{"node_id": "3", "text": "42\n97"}]
+    # A fully cached re-run reports the same text, from ComfyUI's cache.
+    again = stack.wait(stack.submit("extract", prompt="job 42 of 97")["id"])
+    assert again["texts"] == job["texts"]
+
+
 def test_rejected_workflow_fails_at_once_naming_the_node(stack: Stack, double: ComfyDouble) -> None:
     job = stack.wait(stack.submit("broken")["id"])
     assert job["status"] == "failed"

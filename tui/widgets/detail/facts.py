@@ -50,6 +50,14 @@ def parameters(job: Job) -> Table:
     return table
 
 
+def texts(job: Job) -> Table:
+    """Text the workflow's nodes showed (a caption, extracted numbers), by node."""
+    table = _grid()
+    for shown in job.texts:
+        table.add_row(f"node {shown.node_id}", Text(shown.text))
+    return table
+
+
 def timings(job: Job) -> Table:
     table = _grid()
     table.add_row("created", when_exact(job.created_at))
