@@ -96,3 +96,13 @@ class JobFilters(msgspec.Struct, kw_only=True, frozen=True):
     favorite: bool | None = None
     text: str | None = None
     owner: str | None = None
+
+    def admits(self, job: Job) -> bool:
+        """Whether the history query with these filters lists `job` (for live clients)."""
+        return (
+            (not self.statuses or job.status in self.statuses)
+            and (self.workflow is None or job.workflow == self.workflow)
+            and (self.favorite is None or job.favorite == self.favorite)
+            and (not self.text or self.text.casefold() in job.prompt.casefold())
+            and (self.owner is None or job.owner == self.owner)
+        )

@@ -169,6 +169,33 @@ async def test_favorite_filter_and_delete_in_history(single_stack: Stack) -> Non
         await until(pilot, lambda: table.complete and [j.prompt for j in table.jobs.values()] == ["a castle"], what="the search")
 
 
+async def test_history_takes_in_new_jobs_that_match_its_filters(single_stack: Stack, double: ComfyDouble) -> None:
+    start = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+    await insert_jobs(single_stack, [job_row(n, start + datetime.timedelta(minutes=n), f"old job {n}") for n in range(2)])
+    app = StudioApp(single_stack.url)
+    async with app.run_test() as pilot:
+        await until(pilot, lambda: app.connection == "connected", what="the live feed")
+        await pilot.press("2")
+        screen = await until(pilot, lambda: app.screen if isinstance(app.screen, HistoryScreen) else None, what="history")
+        table = screen.query_one(HistoryTable)
+        await until(pilot, lambda: table.complete and table.row_count == 2, what="the history")
+
+        fox = single_stack.submit(prompt="a red fox")
+        await until(pilot, lambda: fox["id"] in table.jobs, what="the new job")
+        assert [job.prompt for job in table.jobs.values()] == ["a red fox", "old job 1", "old job 0"]
+        await until(pilot, lambda: table.jobs[fox["id"]].status == "finished", what="the new job to finish")
+
+        # Filtered by failed: a job that fails joins the list, one that finishes does not.
+        screen.query_one("#status", Select).value = "failed"
+        await until(pilot, lambda: table.complete and table.row_count == 0, what="no failed jobs yet")
+        finishing = single_stack.submit(prompt="a blue fox")
+        failing = single_stack.submit(prompt=double.settings.fail_value)
+        await until(pilot, lambda: failing["id"] in table.jobs, what="the failed job")
+        await asyncio.to_thread(single_stack.wait, finishing["id"])
+        await pilot.pause(0.5)
+        assert list(table.jobs) == [failing["id"]] and table.jobs[failing["id"]].status == "failed"
+
+
 async def test_page_through_a_thousand_jobs(single_stack: Stack) -> None:
     start = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
     await insert_jobs(

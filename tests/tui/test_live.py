@@ -8,7 +8,7 @@ import uuid
 import msgspec
 
 from server.events.schemas import JobCreated, JobFailed, JobFinished, JobProgress, JobSnapshot, JobStatus, QueueSnapshot
-from server.jobs.schemas import Job
+from server.jobs.schemas import Job, JobFilters
 from tui.live import LiveQueue
 
 T0 = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
@@ -49,3 +49,13 @@ def test_outcomes_leave_the_queue_and_head_the_recent_list() -> None:
     # A job the HTTP list already had (it finished between the snapshot and the list) is not doubled.
     live.apply(JobFinished(job_id=uuid.UUID(int=0), workflow="text_to_image", job=job(0, "finished")))
     assert [j.prompt for j in live.recent] == ["job 0", "job 2", "job 1"]
+
+
+def test_history_filters_admit_a_live_job_as_the_server_query_would() -> None:
+    fox = job(1, "finished", prompt="A Red Fox", workflow="upscale", favorite=True)
+    assert JobFilters().admits(fox)
+    assert JobFilters(statuses=("failed", "finished"), workflow="upscale", favorite=True, text="red fox").admits(fox)
+    assert not JobFilters(statuses=("queued",)).admits(fox)
+    assert not JobFilters(workflow="text_to_image").admits(fox)
+    assert not JobFilters(favorite=False).admits(fox)
+    assert not JobFilters(text="owl").admits(fox)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import msgspec
 from textual import work
 from textual.app import ComposeResult
@@ -10,7 +12,7 @@ from textual.reactive import reactive
 from textual.widgets import DataTable, Footer, Static
 
 from server.client.errors import ClientError
-from server.events.schemas import JobCancelled, JobFailed, JobFinished, JobStatus, Message
+from server.events.schemas import JobCancelled, JobCreated, JobFailed, JobFinished, JobStatus, Message
 from server.jobs.schemas import Job, JobFilters
 from tui.live import JobChange
 from tui.screens.base import StudioScreen
@@ -20,6 +22,8 @@ from tui.widgets.top_bar import TopBar
 
 # Rows per request: a screenful or two, so the next page is in before the cursor gets there.
 PAGE = 100
+# New jobs join the table at most this often (seconds).
+ARRIVALS_EVERY = 0.2
 
 
 class HistoryScreen(StudioScreen[None]):
@@ -40,6 +44,8 @@ class HistoryScreen(StudioScreen[None]):
     def __init__(self) -> None:
         super().__init__()
         self._loading = False
+        # Jobs that came to match the filters, waiting to join the table.
+        self._arrivals: dict[uuid.UUID, Job] = {}
 
     def compose(self) -> ComposeResult:
         yield TopBar("History")
@@ -71,6 +77,7 @@ class HistoryScreen(StudioScreen[None]):
             self.load_page(self.table.next_cursor)
 
     def action_reload(self) -> None:
+        self._arrivals.clear()  # the fresh pages hold them
         self.table.restart()
         self.load_page(None)
 
@@ -112,15 +119,41 @@ class HistoryScreen(StudioScreen[None]):
     # --- live --------------------------------------------------------------------------------
 
     def _on_live(self, message: Message) -> None:
-        """Listed jobs change status in place (new jobs appear on reload)."""
-        job_id = str(getattr(message, "job_id", ""))
-        if (job := self.table.jobs.get(job_id)) is None:
-            return
+        """Listed jobs change in place; jobs that come to match the filters join the list."""
         match message:
-            case JobFinished(job=finished):
-                self.table.update_job(finished)
-            case JobStatus(status=status) | JobFailed(status=status) | JobCancelled(status=status):
-                self.table.update_job(msgspec.structs.replace(job, status=status))
+            case JobCreated(job=job) | JobFinished(job=job):
+                self._arrived(job)
+            case JobStatus(job_id=job_id, status=status) | JobFailed(job_id=job_id, status=status) | JobCancelled(
+                job_id=job_id, status=status
+            ):
+                if listed := self.table.jobs.get(str(job_id)):
+                    self.table.update_job(msgspec.structs.replace(listed, status=status))
+                elif status in self.filters.statuses:
+                    # Filtered by this status: the job may be new to the list (the event lacks the job).
+                    self.fetch_arrival(job_id)
+
+    def _arrived(self, job: Job) -> None:
+        if str(job.id) in self.table.jobs:
+            self.table.update_job(job)
+        elif self.filters.admits(job) and self.table.belongs(job):
+            if not self._arrivals:
+                # Coalesced: a burst of submissions redraws the table once.
+                self.set_timer(ARRIVALS_EVERY, self._add_arrivals)
+            self._arrivals[job.id] = job
+
+    def _add_arrivals(self) -> None:
+        arrivals = [job for job in self._arrivals.values() if self.filters.admits(job)]
+        self._arrivals.clear()
+        self.table.add_jobs(arrivals)
+        self._show_paging()
+
+    @work(group="arrivals")
+    async def fetch_arrival(self, job_id: uuid.UUID) -> None:
+        try:
+            job = await self.studio.api.job(job_id)
+        except ClientError:
+            return  # deleted meanwhile, or Studio is away: the next reload shows what is there
+        self._arrived(job)
 
     def _on_change(self, change: JobChange) -> None:
         if change.removed:

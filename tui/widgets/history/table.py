@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
+import uuid
+
 from rich.text import Text
 from textual.coordinate import Coordinate
 from textual.message import Message
@@ -46,6 +49,18 @@ class HistoryTable(JobTable):
     def update_job(self, job: Job) -> None:
         self.put(job, history_cells(job))
 
+    def belongs(self, job: Job) -> bool:
+        """Whether an unlisted job goes among the loaded rows now (older ones come with paging)."""
+        if self.complete or not self.jobs:
+            return self.complete
+        oldest = next(reversed(self.jobs.values()))
+        return _order(job) > _order(oldest)
+
+    def add_jobs(self, jobs: list[Job]) -> None:
+        """Jobs that appeared since the pages were loaded, each in its place, newest first."""
+        listed = sorted([*self.jobs.values(), *jobs], key=_order, reverse=True)
+        self.show([(job, history_cells(job)) for job in listed])
+
     def check_more(self) -> None:
         if self.complete:
             return
@@ -61,6 +76,11 @@ class HistoryTable(JobTable):
     def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:
         super().watch_cursor_coordinate(old, new)
         self.check_more()
+
+
+def _order(job: Job) -> tuple[datetime.datetime, uuid.UUID]:
+    # The server's order: (created_at, id), newest first.
+    return job.created_at, job.id
 
 
 def history_cells(job: Job) -> Cells:
