@@ -51,7 +51,7 @@ class EventBus:
 
     async def start(self, *, listen: bool = True) -> None:
         """Start on the running loop. listen=False publishes only (a worker has no clients)."""
-        await self.transport.start(self.fanout.dispatch if listen else None)
+        await self.transport.start(self.fanout if listen else None)
         self._outbox = asyncio.Queue()
         self._sender = asyncio.create_task(self._send_all(), name="studio-events-sender")
         self._loop = asyncio.get_running_loop()  # last: publish() accepts events from now on

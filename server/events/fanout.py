@@ -9,6 +9,8 @@ from collections.abc import Callable
 from server.events.schemas import Event, encoder
 from server.events.subscription import Subscription
 
+EVENTS_MISSED = "Studio's event feed was interrupted: reconnect for a fresh snapshot."
+
 
 class Fanout:
     def __init__(self) -> None:
@@ -51,6 +53,10 @@ class Fanout:
         for subscription in targets:
             subscription.offer(event, text)
 
-    def close_all(self) -> None:
+    def close_all(self, *, resync_reason: str | None = None) -> None:
         for subscription in [*self._everything, *(s for group in self._by_job.values() for s in group)]:
-            subscription.close()
+            subscription.close(resync_reason=resync_reason)
+
+    def resync(self) -> None:
+        """Events may have been missed on their way here: every client starts over from a snapshot."""
+        self.close_all(resync_reason=EVENTS_MISSED)

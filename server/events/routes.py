@@ -22,8 +22,8 @@ from server.jobs.schemas import TERMINAL_STATUSES, Status
 
 Bus = NamedDependency[EventBus]
 
-# Close codes: 1000 the job is done; 1001 the server stops; 1013 the client fell too far behind
-# (reconnect for a fresh snapshot); 4404 no such job.
+# Close codes: 1000 the job is done; 1001 the server stops; 1013 reconnect for a fresh snapshot
+# (the client fell too far behind, or the Redis feed was interrupted); 4404 no such job.
 CLOSE_DONE, CLOSE_GOING_AWAY, CLOSE_BEHIND, CLOSE_NO_JOB = 1000, 1001, 1013, 4404
 # A client that went away: nothing to report (uvicorn's ClientDisconnected is an OSError).
 _GONE = (WebSocketDisconnect, OSError)
@@ -106,8 +106,8 @@ async def _write(socket: WebSocket, subscription: Subscription, seen: dict[uuid.
             if until_terminal and is_terminal(event):
                 await socket.close(CLOSE_DONE, "The job is done.")
                 return
-        if subscription.overflowed:
-            await socket.close(CLOSE_BEHIND, "Too far behind: reconnect for a fresh snapshot.")
+        if subscription.resync_reason:
+            await socket.close(CLOSE_BEHIND, subscription.resync_reason)
         else:
             await socket.close(CLOSE_GOING_AWAY, "Studio is shutting down.")
 

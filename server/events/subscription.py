@@ -13,6 +13,7 @@ from server.events.schemas import Event
 # and previews coalesce per job, so only status and terminal events fill it: a client that has
 # stopped reading altogether.
 CAPACITY = 4096
+TOO_FAR_BEHIND = "Too far behind: reconnect for a fresh snapshot."
 
 
 class _Entry:
@@ -38,8 +39,9 @@ class Subscription:
         self.job_id = job_id
         self.capacity = capacity
         self.closed = False
-        # True when the queue was full of events that may not be dropped: the client is stalled.
-        self.overflowed = False
+        # Why the client must reconnect for a fresh snapshot: its queue filled up with events
+        # that may not be dropped (it stalled), or events may have been missed on their way here.
+        self.resync_reason: str | None = None
         self._entries: deque[_Entry] = deque()
         # The queued droppable entry of each (kind, job), updated in place by newer ones.
         self._latest: dict[tuple[type, uuid.UUID | None], _Entry] = {}
@@ -58,8 +60,7 @@ class Subscription:
             entry = self._latest[key] = _Entry(event, text)
         else:
             if len(self._entries) >= self.capacity and not self._evict_droppable():
-                self.overflowed = True
-                self.close()
+                self.close(resync_reason=TOO_FAR_BEHIND)
                 return
             entry = _Entry(event, text)
         self._entries.append(entry)
@@ -77,7 +78,8 @@ class Subscription:
             del self._latest[_key(entry.event)]
         return entry.event, entry.text
 
-    def close(self) -> None:
+    def close(self, *, resync_reason: str | None = None) -> None:
+        self.resync_reason = self.resync_reason or resync_reason
         self.closed = True
         self._entries.clear()
         self._latest.clear()

@@ -11,24 +11,32 @@ import asyncio
 import logging
 import os
 import uuid
-from collections.abc import Callable
 from typing import Protocol
 
 import msgspec
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from server.events.schemas import JobEvent, is_terminal
 
 log = logging.getLogger("studio.events")
 
-Deliver = Callable[[JobEvent], None]
+class Receiver(Protocol):
+    """Where a listening process's transport hands events: its fan-out."""
+
+    def dispatch(self, event: JobEvent) -> None: ...
+
+    def resync(self) -> None:
+        """Events may have been missed (the subscription was lost and is back)."""
 
 
 class Transport(Protocol):
-    async def start(self, deliver: Deliver | None) -> None:
-        """Begin delivering events to `deliver` (None: publish only, as a worker process does)."""
+    async def start(self, receiver: Receiver | None) -> None:
+        """Begin delivering events to `receiver` (None: publish only, as a worker process does)."""
 
     async def stop(self) -> None: ...
 
@@ -44,13 +52,13 @@ class MemoryTransport:
 
     def __init__(self) -> None:
         self._seqs: dict[uuid.UUID, int] = {}
-        self._deliver: Deliver | None = None
+        self._receiver: Receiver | None = None
 
-    async def start(self, deliver: Deliver | None) -> None:
-        self._deliver = deliver
+    async def start(self, receiver: Receiver | None) -> None:
+        self._receiver = receiver
 
     async def stop(self) -> None:
-        self._deliver = None
+        self._receiver = None
 
     async def send(self, event: JobEvent) -> None:
         seq = self._seqs.get(event.job_id, 0) + 1
@@ -59,8 +67,8 @@ class MemoryTransport:
             self._seqs.pop(event.job_id, None)
         else:
             self._seqs[event.job_id] = seq
-        if self._deliver is not None:
-            self._deliver(msgspec.structs.replace(event, seq=seq))
+        if self._receiver is not None:
+            self._receiver.dispatch(msgspec.structs.replace(event, seq=seq))
 
     async def current_seqs(self, job_ids: list[uuid.UUID]) -> list[int]:
         return [self._seqs.get(job_id, 0) for job_id in job_ids]
@@ -87,20 +95,21 @@ class RedisTransport:
     """Scaled-out mode: one pub/sub subscription per process, seq counters in Redis."""
 
     def __init__(self, url: str) -> None:
-        # Named, so `redis-cli client list` tells which process holds which connection.
-        self._redis = Redis.from_url(url, client_name=f"studio-events-{os.getpid()}")
+        # Named, so `redis-cli client list` tells which process holds which connection. No
+        # retries inside redis-py: this class decides what a lost connection means.
+        self._redis = Redis.from_url(url, client_name=f"studio-events-{os.getpid()}", retry=Retry(NoBackoff(), 0))
         self.channel = CHANNEL.format(db=self._redis.connection_pool.connection_kwargs.get("db", 0))
         self._send = self._redis.register_script(_SEND)
         self._encoder = msgspec.json.Encoder()
         self._decoder = msgspec.json.Decoder(JobEvent)
         self._listener: asyncio.Task[None] | None = None
 
-    async def start(self, deliver: Deliver | None) -> None:
+    async def start(self, receiver: Receiver | None) -> None:
         await self._redis.ping()  # fail at start-up, with Redis's own message, not on the first event
-        if deliver is not None:
-            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-            await pubsub.subscribe(self.channel)
-            self._listener = asyncio.create_task(self._listen(pubsub, deliver), name="studio-events-redis")
+        if receiver is not None:
+            # Subscribed before start() returns: no event published after it is missed.
+            pubsub = await self._subscribe()
+            self._listener = asyncio.create_task(self._listen(pubsub, receiver), name="studio-events-redis")
 
     async def stop(self) -> None:
         if self._listener is not None:
@@ -109,7 +118,12 @@ class RedisTransport:
         await self._redis.aclose()
 
     async def send(self, event: JobEvent) -> None:
-        await self._send(keys=[SEQ_KEY.format(event.job_id)], args=[self.channel, self._encoder.encode(event), SEQ_TTL_SECONDS])
+        keys, args = [SEQ_KEY.format(event.job_id)], [self.channel, self._encoder.encode(event), SEQ_TTL_SECONDS]
+        try:
+            await self._send(keys=keys, args=args)
+        except RedisConnectionError:
+            # A pooled connection from before a Redis restart fails once; the next one is fresh.
+            await self._send(keys=keys, args=args)
 
     async def current_seqs(self, job_ids: list[uuid.UUID]) -> list[int]:
         if not job_ids:
@@ -117,20 +131,41 @@ class RedisTransport:
         values = await self._redis.mget([SEQ_KEY.format(job_id) for job_id in job_ids])
         return [int(value) if value is not None else 0 for value in values]
 
-    async def _listen(self, pubsub: PubSub, deliver: Deliver) -> None:
+    async def _subscribe(self) -> PubSub:
+        pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
         try:
-            while True:
-                try:
-                    async for message in pubsub.listen():
-                        if message["type"] == "message" and (event := self._decode(message["data"])):
-                            deliver(event)
-                except (RedisError, OSError) as exc:
-                    # The pub/sub connection re-subscribes when it reconnects; events sent meanwhile
-                    # are lost, which clients see as a gap in seq (a new snapshot repairs it).
-                    log.warning("Redis event subscription lost (%s); reconnecting in %.0f s.", exc, RECONNECT_DELAY)
-                    await asyncio.sleep(RECONNECT_DELAY)
-        finally:
+            await pubsub.subscribe(self.channel)
+        except BaseException:
             await pubsub.aclose()
+            raise
+        return pubsub
+
+    async def _listen(self, pubsub: PubSub, receiver: Receiver) -> None:
+        while True:
+            try:
+                async for message in pubsub.listen():
+                    if message["type"] == "message" and (event := self._decode(message["data"])):
+                        receiver.dispatch(event)
+            except (RedisError, OSError) as exc:
+                log.warning("Redis event subscription lost (%s); subscribing again.", exc)
+            finally:
+                await pubsub.aclose()
+            # A fresh subscription on a fresh connection (redis-py's own re-subscribe can leave a
+            # listener waiting forever). Events sent meanwhile are lost, and a restarted Redis
+            # counts seqs from 1 again: every client starts over from a fresh snapshot.
+            pubsub = await self._subscribe_again()
+            receiver.resync()
+
+    async def _subscribe_again(self) -> PubSub:
+        while True:
+            await asyncio.sleep(RECONNECT_DELAY)
+            try:
+                pubsub = await self._subscribe()
+            except (RedisError, OSError) as exc:
+                log.warning("Redis is still unreachable (%s); trying again in %.0f s.", exc, RECONNECT_DELAY)
+                continue
+            log.warning("Redis event subscription is back; clients are told to reconnect.")
+            return pubsub
 
     def _decode(self, data: bytes) -> JobEvent | None:
         seq, _, body = data.partition(b" ")

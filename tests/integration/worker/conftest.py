@@ -13,6 +13,7 @@ from tests.comfyui_double.double import ComfyDouble
 from tests.comfyui_double.settings import DoubleSettings
 from tests.conftest import REPO, _truncate, require_service
 from tests.integration.worker.stack import Stack
+from tests.net import PrivateRedis
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 MODELS = {
@@ -78,15 +79,16 @@ def _redis_flushed() -> None:
         require_service("Redis", f"{REDIS_URL}: {exc}")
 
 
-def start_stack(request: pytest.FixtureRequest, mode: str, tmp_path: Path, comfy_urls: str) -> Stack:
+def start_stack(request: pytest.FixtureRequest, mode: str, tmp_path: Path, comfy_urls: str, redis_url: str = REDIS_URL) -> Stack:
     if mode == "scaled":
         database_url = request.getfixturevalue("postgres_url")
         asyncio.run(_truncate(database_url))
-        _redis_flushed()
+        if redis_url == REDIS_URL:
+            _redis_flushed()
     else:
         database_url = f"sqlite:///{tmp_path / 'data' / 'studio.sqlite'}"
     marker = request.node.get_closest_marker("studio_env")
-    return Stack(mode, tmp_path, comfy_urls, database_url, REDIS_URL, marker.args[0] if marker else {}).start()
+    return Stack(mode, tmp_path, comfy_urls, database_url, redis_url, marker.args[0] if marker else {}).start()
 
 
 @pytest.fixture(params=["single", "scaled"])
@@ -111,3 +113,13 @@ def scaled_stack(request: pytest.FixtureRequest, tmp_path: Path, double: ComfyDo
     studio = start_stack(request, "scaled", tmp_path, double.url)
     yield studio
     studio.stop()
+
+
+@pytest.fixture
+def private_redis() -> Iterator[PrivateRedis]:
+    """A Redis this test may kill and restart (the machine's one is shared)."""
+    if not PrivateRedis.available():
+        require_service("Redis", "redis-server is not installed")
+    server = PrivateRedis().start()
+    yield server
+    server.kill()

@@ -2,7 +2,7 @@ import asyncio
 import uuid
 
 from server.events.schemas import JobProgress, JobStatus, QueueTotals
-from server.events.subscription import Subscription
+from server.events.subscription import TOO_FAR_BEHIND, Subscription
 from tests.unit.events.conftest import drain
 
 JOB, OTHER = uuid.uuid4(), uuid.uuid4()
@@ -37,14 +37,14 @@ async def test_a_full_queue_drops_new_progress_and_makes_room_for_status_events(
     subscription.offer(status("b"), "")  # full: evicts the oldest droppable message
     events = await drain(subscription)
     assert [type(e).__name__ for e in events] == ["JobStatus", "QueueTotals", "JobStatus"]
-    assert not subscription.overflowed
+    assert subscription.resync_reason is None
 
 
 async def test_a_queue_full_of_status_events_closes_the_subscription() -> None:
     subscription = Subscription(capacity=2)
     for worker in "abc":
         subscription.offer(status(worker), "")
-    assert subscription.overflowed and subscription.closed
+    assert subscription.resync_reason == TOO_FAR_BEHIND and subscription.closed
     assert await subscription.get() is None
 
 

@@ -1,0 +1,66 @@
+"""Redis dies and comes back empty (it keeps nothing on disk): no job is lost, events flow again."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+from server.events.schemas import (
+    JobFinished,
+    JobSnapshot,
+    QueueSnapshot,
+    message_decoder,
+)
+from tests.comfyui_double.double import ComfyDouble
+from tests.integration.worker.conftest import start_stack
+from tests.integration.worker.stack import Stack
+from tests.net import PrivateRedis
+
+
+@pytest.fixture
+def stack_on_private_redis(
+    request: pytest.FixtureRequest, tmp_path: Path, double: ComfyDouble, workflows_dir: Path, private_redis: PrivateRedis
+) -> Iterator[Stack]:
+    studio = start_stack(request, "scaled", tmp_path, double.url, redis_url=private_redis.url)
+    yield studio
+    studio.stop()
+
+
+def test_redis_restarting_loses_no_job_and_clients_start_over(
+    stack_on_private_redis: Stack, private_redis: PrivateRedis, double: ComfyDouble
+) -> None:
+    stack = stack_on_private_redis
+    assert stack.wait(stack.submit(seed=1)["id"])["status"] == "finished"
+    with connect(f"ws://127.0.0.1:{stack.port}/ws/events", open_timeout=10) as listening:
+        assert isinstance(message_decoder.decode(listening.recv(timeout=10)), QueueSnapshot)
+
+        private_redis.kill()
+        health = stack.http.get("/health")
+        assert health.status_code == 503 and health.json()["redis"] == "unhealthy"
+        job = stack.submit(seed=2)  # accepted: the row is the truth, the message is sent again later
+        assert job["status"] == "queued"
+        private_redis.start()  # back, and empty
+
+        # Events may have been missed meanwhile: the client is told to start over.
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                listening.recv(timeout=30)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
+        assert "reconnect for a fresh snapshot" in closed.value.rcvd.reason
+
+    done = stack.wait(job["id"], timeout=60)
+    assert done["status"] == "finished" and done["attempts"] == 1, done["error"]
+
+    # Events flow again, through the API host's new subscription.
+    double.settings.step_seconds = 0.1  # 20 steps: time to connect before it ends
+    another = stack.submit(seed=3)
+    with connect(f"ws://127.0.0.1:{stack.port}/ws/jobs/{another['id']}", open_timeout=10) as socket:
+        snapshot = message_decoder.decode(socket.recv(timeout=10))
+        assert isinstance(snapshot, JobSnapshot) and snapshot.job.status in ("queued", "processing")
+        while not isinstance(message := message_decoder.decode(socket.recv(timeout=30)), JobFinished):
+            pass
+    assert message.job.outputs
