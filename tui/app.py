@@ -6,6 +6,7 @@ import asyncio
 import datetime
 from collections.abc import Callable
 from contextlib import aclosing
+from pathlib import Path
 from typing import Literal
 
 from textual import work
@@ -39,11 +40,18 @@ class StudioApp(App[None]):
     connection: reactive[Connection] = reactive("connecting")
 
     def __init__(
-        self, url: str, *, api_key: str | None = None, clock: Callable[[], datetime.datetime] = utc_now
+        self,
+        url: str,
+        *,
+        api_key: str | None = None,
+        save_dir: Path | None = None,
+        clock: Callable[[], datetime.datetime] = utc_now,
     ) -> None:
         super().__init__()
         self.url = url.rstrip("/")
         self.api_key = api_key
+        # Where outputs are saved on this machine (the TUI may run far from Studio).
+        self.save_dir = save_dir or Path.cwd()
         # Elapsed times are measured against this (tests pass a fixed clock).
         self.clock = clock
         self.api = StudioClient(self.url, api_key=api_key)
@@ -131,6 +139,6 @@ class StudioApp(App[None]):
         self.notify("Deleted.", title="Delete")
 
 
-def run(url: str, api_key: str | None) -> int:
-    StudioApp(url, api_key=api_key).run()
+def run(url: str, api_key: str | None, save_dir: Path) -> int:
+    StudioApp(url, api_key=api_key, save_dir=save_dir).run()
     return 0

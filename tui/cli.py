@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+from pathlib import Path
 
 from server.client.cli import DEFAULT_URL
 
@@ -19,8 +20,16 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     tui.add_argument("--url", default=DEFAULT_URL, help=f"Studio's base URL (default {DEFAULT_URL})")
     tui.add_argument(
         "--api-key",
+        metavar="KEY",
         default=os.environ.get("STUDIO_API_KEY"),
         help="sent as 'Authorization: Bearer KEY' (default $STUDIO_API_KEY); Studio does not check keys yet",
+    )
+    tui.add_argument(
+        "--save-dir",
+        type=Path,
+        metavar="DIR",
+        default=Path.cwd(),
+        help="where `s` in a job's detail saves its outputs, on this machine (default: the current directory)",
     )
 
 
@@ -30,4 +39,4 @@ def run(args: argparse.Namespace) -> int:
     logging.getLogger("textual_image").addHandler(logging.NullHandler())
     from tui.app import run as run_app
 
-    return run_app(args.url, args.api_key)
+    return run_app(args.url, args.api_key, args.save_dir)

@@ -119,6 +119,25 @@ async def test_a_job_that_ended_before_its_view_opened_shows_how_it_ended(single
         assert len(detail.job.outputs) == 1
 
 
+async def test_copy_the_output_urls_and_save_the_images_here(single_stack: Stack, tmp_path: Path) -> None:
+    job = await asyncio.to_thread(single_stack.wait, single_stack.submit()["id"])
+    app = StudioApp(single_stack.url, save_dir=tmp_path)
+    async with app.run_test() as pilot:
+        app.open_job(msgspec.convert(job, Job))
+        await until(pilot, lambda: isinstance(app.screen, JobDetailScreen), what="the detail")
+        await pilot.press("y")
+        assert app.clipboard == f"{single_stack.url}{job['outputs'][0]['url']}"
+
+        await pilot.press("s")
+        name = job["outputs"][0]["filename"]
+        await until(pilot, lambda: (tmp_path / name).exists(), what="the saved image")
+        await pilot.press("s")  # again: a second file, the first one kept
+        stem, suffix = name.rsplit(".", 1)
+        await until(pilot, lambda: (tmp_path / f"{stem}-1.{suffix}").exists(), what="the second copy")
+        stored = single_stack.http.get(job["outputs"][0]["url"]).content
+        assert (tmp_path / name).read_bytes() == (tmp_path / f"{stem}-1.{suffix}").read_bytes() == stored
+
+
 async def test_cancel_a_running_job_from_the_queue(single_stack: Stack, double: ComfyDouble) -> None:
     double.settings.step_seconds = 0.03
     job = single_stack.submit(steps=150)

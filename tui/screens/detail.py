@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 import msgspec
 from rich.text import Text
 from textual import work
@@ -28,6 +31,8 @@ class JobDetailScreen(StudioScreen[None]):
         Binding("r", "remix", "Remix"),
         Binding("c", "cancel", "Cancel"),
         Binding("f", "favorite", "Favorite"),
+        Binding("y", "copy", "Copy URLs"),
+        Binding("s", "save", "Save"),
     ]
 
     job: reactive[Job] = reactive(Job, init=False)
@@ -153,3 +158,42 @@ class JobDetailScreen(StudioScreen[None]):
 
     def action_favorite(self) -> None:
         self.studio.toggle_favorite(self.job)
+
+    def action_copy(self) -> None:
+        """The outputs' URLs (and text outputs), through the terminal: works over SSH too."""
+        made = [f"{self.studio.api.base_url}{output.url}" for output in self.job.outputs] + [t.text for t in self.job.texts]
+        if not made:
+            self.notify("The job has no outputs to copy.", severity="warning")
+            return
+        self.app.copy_to_clipboard("\n".join(made))
+        self.notify(f"Copied {len(made)} line{'s' if len(made) > 1 else ''} to the clipboard.", title="Copy")
+
+    @work(exclusive=True, group="save")
+    async def action_save(self) -> None:
+        """Download the outputs into the save folder on this machine, never overwriting a file."""
+        if not self.job.outputs:
+            self.notify("The job has no images to save.", severity="warning")
+            return
+        saved: list[Path] = []
+        try:
+            for output in self.job.outputs:
+                data = await self.studio.api.fetch(output.url)
+                saved.append(await asyncio.to_thread(save_new, self.studio.save_dir, output.filename, data))
+        except (ClientError, OSError) as exc:
+            self.notify(str(exc), title="Could not save the outputs", severity="error")
+            return
+        self.notify("\n".join(str(path) for path in saved), title=f"Saved {len(saved)} image{'s' if len(saved) > 1 else ''}")
+
+
+def save_new(folder: Path, filename: str, data: bytes) -> Path:
+    """Write `data` as `folder/filename`, or `name-1.png`, `name-2.png`… when that exists."""
+    name = Path(filename).name  # a server's file name never picks the folder
+    path, n = folder / name, 0
+    while True:
+        try:
+            with path.open("xb") as file:
+                file.write(data)
+            return path
+        except FileExistsError:
+            n += 1
+            path = folder / f"{Path(name).stem}-{n}{Path(name).suffix}"
