@@ -51,8 +51,10 @@ class HistoryTable(JobTable):
 
     def belongs(self, job: Job) -> bool:
         """Whether an unlisted job goes among the loaded rows now (older ones come with paging)."""
-        if self.complete or not self.jobs:
-            return self.complete
+        if self.complete:
+            return True  # every matching job is listed: a new one is too
+        if not self.jobs:
+            return False  # the first page is on its way, and holds it
         oldest = next(reversed(self.jobs.values()))
         return _order(job) > _order(oldest)
 
