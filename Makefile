@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed
 .PHONY: serve test migrate lock bench clean
 
 $(STAMP): requirements.lock pyproject.toml
+	@echo "Setting up $(VENV) from requirements.lock (first run, or the lock changed; about a minute)..."
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
