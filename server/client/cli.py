@@ -10,12 +10,14 @@ import argparse
 import asyncio
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
 from server.client.display import display_for
 from server.client.errors import ClientError
+from server.client.files import save_outputs
 from server.client.follow import follow
 from server.client.http import StudioClient
 from server.client.view import JobView
@@ -36,6 +38,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     submit.add_argument("workflow", help="workflow name, e.g. text_to_image (GET /api/workflows lists them)")
     submit.add_argument("params", nargs="*", metavar="KEY=VALUE", help="parameters of the workflow")
     submit.add_argument("--wait", action="store_true", help="follow the job with a progress bar; print its outputs")
+    _save_flag(submit)
     _url_flag(submit)
     watch = commands.add_parser(
         "watch",
@@ -44,6 +47,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "Exit status: 0 finished, 1 failed, 2 cancelled.",
     )
     watch.add_argument("job_id", help="the id `studio submit` printed")
+    _save_flag(watch)
     _url_flag(watch)
 
 
@@ -51,12 +55,25 @@ def _url_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--url", default=DEFAULT_URL, help=f"Studio's base URL (default {DEFAULT_URL})")
 
 
+def _save_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--save",
+        type=Path,
+        metavar="DIR",
+        help="once the job finishes, download its images into DIR (never overwriting) and print their paths "
+        "instead of their URLs; implies --wait",
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     try:
+        if args.save is not None and not args.save.is_dir():
+            raise ClientError(f"--save {args.save}: no such folder.", usage=True)
         if args.command == "submit":
-            return asyncio.run(_submit(args.url, args.workflow, parse_params(args.params), args.wait, console))
-        return asyncio.run(_watch(args.url, args.job_id, console))
+            wait = args.wait or args.save is not None
+            return asyncio.run(_submit(args.url, args.workflow, parse_params(args.params), wait, args.save, console))
+        return asyncio.run(_watch(args.url, args.job_id, args.save, console))
     except ClientError as exc:
         print(f"studio: {exc}", file=sys.stderr)
         return USAGE if exc.usage else FAILED
@@ -77,14 +94,14 @@ def parse_params(pairs: list[str]) -> dict[str, Any]:
     return params
 
 
-async def _submit(url: str, workflow: str, params: dict[str, Any], wait: bool, console: Console) -> int:
+async def _submit(url: str, workflow: str, params: dict[str, Any], wait: bool, save: Path | None, console: Console) -> int:
     async with StudioClient(url) as studio:
         job = await studio.submit(workflow, params)
     print(job.id, flush=True)
-    return await _watch(url, str(job.id), console) if wait else FINISHED
+    return await _watch(url, str(job.id), save, console) if wait else FINISHED
 
 
-async def _watch(url: str, job_id: str, console: Console) -> int:
+async def _watch(url: str, job_id: str, save: Path | None, console: Console) -> int:
     view = JobView(job_id=job_id)
     display = display_for(console)
     try:
@@ -93,15 +110,24 @@ async def _watch(url: str, job_id: str, console: Console) -> int:
             display.show(view)
     finally:
         display.close()
-    return _report(url, view)
-
-
-def _report(url: str, view: JobView) -> int:
     if view.status == "finished":
-        for output in view.outputs:
-            print(f"{url.rstrip('/')}{output.url}", flush=True)
+        await _print_outputs(url, view, save)
     elif view.status == "failed":
         print(f"studio: Job {view.job_id} failed: {view.error}", file=sys.stderr)
     else:
         print(f"studio: Job {view.job_id} was cancelled.", file=sys.stderr)
     return _EXIT[view.status]
+
+
+async def _print_outputs(url: str, view: JobView, save: Path | None) -> None:
+    """On stdout, one per line: where each image is (its URL, or the path it was saved to), then
+    the text outputs."""
+    places: list[str | Path] = [f"{url.rstrip('/')}{output.url}" for output in view.outputs]
+    if save is not None:
+        async with StudioClient(url) as studio:
+            try:
+                places = [*await save_outputs(studio, view.outputs, save)]
+            except OSError as exc:
+                raise ClientError(f"Could not save the outputs in {save}: {exc}") from None
+    for line in [*places, *(shown.text for shown in view.texts)]:
+        print(line, flush=True)

@@ -16,7 +16,7 @@ from server.events.schemas import (
     JobStatus,
     Message,
 )
-from server.jobs.schemas import Job, Output, Status
+from server.jobs.schemas import Job, Output, Status, TextOutput
 
 
 class JobView(msgspec.Struct, kw_only=True):
@@ -26,6 +26,7 @@ class JobView(msgspec.Struct, kw_only=True):
     # "KSampler 8/20": what runs now, when the worker says.
     detail: str = ""
     outputs: list[Output] = msgspec.field(default_factory=list)
+    texts: list[TextOutput] = msgspec.field(default_factory=list)
     error: str | None = None
     error_details: Any | None = None
 
@@ -43,7 +44,7 @@ class JobView(msgspec.Struct, kw_only=True):
                 self.status = "cancelled"
 
     def _take(self, job: Job) -> None:
-        self.status, self.percent, self.outputs = job.status, job.progress, job.outputs
+        self.status, self.percent, self.outputs, self.texts = job.status, job.progress, job.outputs, job.texts
         self.error, self.error_details = job.error, job.error_details
         if job.status != "processing":
             self.detail = ""

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
-
 import msgspec
 from rich.text import Text
 from textual import work
@@ -15,6 +12,7 @@ from textual.reactive import reactive
 from textual.widgets import Footer, ProgressBar, Static
 
 from server.client.errors import ClientError
+from server.client.files import save_outputs
 from server.events.schemas import JobCancelled, JobFailed, JobFinished, JobProgress, JobStatus, Message, QueueSnapshot
 from server.jobs.schemas import ACTIVE_STATUSES, Job
 from tui.format import status_text
@@ -174,26 +172,9 @@ class JobDetailScreen(StudioScreen[None]):
         if not self.job.outputs:
             self.notify("The job has no images to save.", severity="warning")
             return
-        saved: list[Path] = []
         try:
-            for output in self.job.outputs:
-                data = await self.studio.api.fetch(output.url)
-                saved.append(await asyncio.to_thread(save_new, self.studio.save_dir, output.filename, data))
+            saved = await save_outputs(self.studio.api, self.job.outputs, self.studio.save_dir)
         except (ClientError, OSError) as exc:
             self.notify(str(exc), title="Could not save the outputs", severity="error")
             return
         self.notify("\n".join(str(path) for path in saved), title=f"Saved {len(saved)} image{'s' if len(saved) > 1 else ''}")
-
-
-def save_new(folder: Path, filename: str, data: bytes) -> Path:
-    """Write `data` as `folder/filename`, or `name-1.png`, `name-2.png`… when that exists."""
-    name = Path(filename).name  # a server's file name never picks the folder
-    path, n = folder / name, 0
-    while True:
-        try:
-            with path.open("xb") as file:
-                file.write(data)
-            return path
-        except FileExistsError:
-            n += 1
-            path = folder / f"{Path(name).stem}-{n}{Path(name).suffix}"

@@ -1,10 +1,10 @@
-"""Saving outputs on the TUI's machine: never overwrite, never leave the chosen folder."""
+"""Saving outputs on the client's machine: never overwrite, never leave the chosen folder."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from tui.screens.detail import save_new
+from server.client.files import save_new
 
 
 def test_an_existing_file_is_kept_and_the_new_one_numbered(tmp_path: Path) -> None:
