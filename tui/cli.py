@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 from pathlib import Path
 
-from server.client.cli import DEFAULT_URL
+from server.client.cli import add_connection_flags
 
 
 def add_command(commands: argparse._SubParsersAction) -> None:
@@ -17,13 +16,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
         description="The terminal UI of a running Studio, local or remote (it only speaks Studio's HTTP and "
         "WebSocket API). Works over SSH and in tmux.",
     )
-    tui.add_argument("--url", default=DEFAULT_URL, help=f"Studio's base URL (default {DEFAULT_URL})")
-    tui.add_argument(
-        "--api-key",
-        metavar="KEY",
-        default=os.environ.get("STUDIO_API_KEY"),
-        help="sent as 'Authorization: Bearer KEY' (default $STUDIO_API_KEY); Studio does not check keys yet",
-    )
+    add_connection_flags(tui)
     tui.add_argument(
         "--save-dir",
         type=Path,

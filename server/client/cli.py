@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     submit.add_argument("params", nargs="*", metavar="KEY=VALUE", help="parameters of the workflow")
     submit.add_argument("--wait", action="store_true", help="follow the job with a progress bar; print its outputs")
     _save_flag(submit)
-    _url_flag(submit)
+    add_connection_flags(submit)
     watch = commands.add_parser(
         "watch",
         help="follow a job with a progress bar until it ends; print its outputs",
@@ -48,11 +49,19 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     watch.add_argument("job_id", help="the id `studio submit` printed")
     _save_flag(watch)
-    _url_flag(watch)
+    add_connection_flags(watch)
 
 
-def _url_flag(parser: argparse.ArgumentParser) -> None:
+def add_connection_flags(parser: argparse.ArgumentParser) -> None:
+    """--url and --api-key, for every command that talks to a running Studio."""
     parser.add_argument("--url", default=DEFAULT_URL, help=f"Studio's base URL (default {DEFAULT_URL})")
+    parser.add_argument(
+        "--api-key",
+        metavar="KEY",
+        default=os.environ.get("STUDIO_API_KEY"),
+        help="sent as 'Authorization: Bearer KEY' (default $STUDIO_API_KEY), for a proxy in front of Studio; "
+        "Studio itself does not check keys yet",
+    )
 
 
 def _save_flag(parser: argparse.ArgumentParser) -> None:
@@ -61,7 +70,7 @@ def _save_flag(parser: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="DIR",
         help="once the job finishes, download its images into DIR (never overwriting) and print their paths "
-        "instead of their URLs; implies --wait",
+        "instead of their URLs (submit: implies --wait)",
     )
 
 
@@ -70,15 +79,23 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.save is not None and not args.save.is_dir():
             raise ClientError(f"--save {args.save}: no such folder.", usage=True)
-        if args.command == "submit":
-            wait = args.wait or args.save is not None
-            return asyncio.run(_submit(args.url, args.workflow, parse_params(args.params), wait, args.save, console))
-        return asyncio.run(_watch(args.url, args.job_id, args.save, console))
+        return asyncio.run(_run(args, console))
     except ClientError as exc:
         print(f"studio: {exc}", file=sys.stderr)
         return USAGE if exc.usage else FAILED
     except KeyboardInterrupt:
         return 130
+
+
+async def _run(args: argparse.Namespace, console: Console) -> int:
+    async with StudioClient(args.url, api_key=args.api_key) as studio:
+        if args.command == "watch":
+            return await _watch(studio, args.job_id, args.save, console)
+        job = await studio.submit(args.workflow, parse_params(args.params))
+        print(job.id, flush=True)
+        if args.wait or args.save is not None:
+            return await _watch(studio, str(job.id), args.save, console)
+        return FINISHED
 
 
 def parse_params(pairs: list[str]) -> dict[str, Any]:
@@ -94,24 +111,17 @@ def parse_params(pairs: list[str]) -> dict[str, Any]:
     return params
 
 
-async def _submit(url: str, workflow: str, params: dict[str, Any], wait: bool, save: Path | None, console: Console) -> int:
-    async with StudioClient(url) as studio:
-        job = await studio.submit(workflow, params)
-    print(job.id, flush=True)
-    return await _watch(url, str(job.id), save, console) if wait else FINISHED
-
-
-async def _watch(url: str, job_id: str, save: Path | None, console: Console) -> int:
+async def _watch(studio: StudioClient, job_id: str, save: Path | None, console: Console) -> int:
     view = JobView(job_id=job_id)
     display = display_for(console)
     try:
-        async for message in follow(url, job_id):
+        async for message in follow(studio.base_url, job_id, api_key=studio.api_key):
             view.apply(message)
             display.show(view)
     finally:
         display.close()
     if view.status == "finished":
-        await _print_outputs(url, view, save)
+        await _print_outputs(studio, view, save)
     elif view.status == "failed":
         print(f"studio: Job {view.job_id} failed: {view.error}", file=sys.stderr)
     else:
@@ -119,15 +129,14 @@ async def _watch(url: str, job_id: str, save: Path | None, console: Console) -> 
     return _EXIT[view.status]
 
 
-async def _print_outputs(url: str, view: JobView, save: Path | None) -> None:
+async def _print_outputs(studio: StudioClient, view: JobView, save: Path | None) -> None:
     """On stdout, one per line: where each image is (its URL, or the path it was saved to), then
     the text outputs."""
-    places: list[str | Path] = [f"{url.rstrip('/')}{output.url}" for output in view.outputs]
+    places: list[str | Path] = [f"{studio.base_url}{output.url}" for output in view.outputs]
     if save is not None:
-        async with StudioClient(url) as studio:
-            try:
-                places = [*await save_outputs(studio, view.outputs, save)]
-            except OSError as exc:
-                raise ClientError(f"Could not save the outputs in {save}: {exc}") from None
+        try:
+            places = [*await save_outputs(studio, view.outputs, save)]
+        except OSError as exc:
+            raise ClientError(f"Could not save the outputs in {save}: {exc}") from None
     for line in [*places, *(shown.text for shown in view.texts)]:
         print(line, flush=True)

@@ -14,6 +14,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
 
 from server.client.errors import ClientError
 from server.client.events import ws_url
+from server.client.http import auth_headers
 from server.events.schemas import JobSnapshot, Message, is_terminal, message_decoder
 from server.jobs.schemas import TERMINAL_STATUSES
 
@@ -28,13 +29,13 @@ def socket_url(base_url: str, job_id: str) -> str:
     return ws_url(base_url, f"/ws/jobs/{job_id}")
 
 
-async def follow(base_url: str, job_id: str) -> AsyncIterator[Message]:
+async def follow(base_url: str, job_id: str, *, api_key: str | None = None) -> AsyncIterator[Message]:
     url = socket_url(base_url, job_id)
     # None until the first message: a Studio that never answered is reported at once.
     failures: int | None = None
     while True:
         try:
-            async with connect(url, open_timeout=10, max_size=None) as socket:
+            async with connect(url, additional_headers=auth_headers(api_key), open_timeout=10, max_size=None) as socket:
                 async for raw in socket:
                     message = message_decoder.decode(raw)
                     failures = 0

@@ -36,6 +36,7 @@ def auth_headers(api_key: str | None) -> dict[str, str]:
 class StudioClient:
     def __init__(self, base_url: str, *, timeout: float = 30, api_key: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
         self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, headers=auth_headers(api_key))
 
     async def __aenter__(self) -> StudioClient:
