@@ -44,8 +44,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     watch = commands.add_parser(
         "watch",
         help="follow a job with a progress bar until it ends; print its outputs",
-        description="Follow a job live until it ends, then print its output URLs. "
-        "Exit status: 0 finished, 1 failed, 2 cancelled.",
+        description="Follow a job live until it ends, then print its output URLs (or, with --save, where the "
+        "images were saved) and its text outputs. Exit status: 0 finished, 1 failed, 2 cancelled.",
     )
     watch.add_argument("job_id", help="the id `studio submit` printed")
     _save_flag(watch)
