@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import shutil
 from collections.abc import Iterator
@@ -79,7 +80,11 @@ def _redis_flushed() -> None:
         require_service("Redis", f"{REDIS_URL}: {exc}")
 
 
-def start_stack(request: pytest.FixtureRequest, mode: str, tmp_path: Path, comfy_urls: str, redis_url: str = REDIS_URL) -> Stack:
+@contextlib.contextmanager
+def running_stack(
+    request: pytest.FixtureRequest, mode: str, tmp_path: Path, comfy_urls: str, redis_url: str = REDIS_URL
+) -> Iterator[Stack]:
+    """Studio in `mode` for the block; stopped after it, also when it failed to start."""
     if mode == "scaled":
         database_url = request.getfixturevalue("postgres_url")
         asyncio.run(_truncate(database_url))
@@ -88,31 +93,32 @@ def start_stack(request: pytest.FixtureRequest, mode: str, tmp_path: Path, comfy
     else:
         database_url = f"sqlite:///{tmp_path / 'data' / 'studio.sqlite'}"
     marker = request.node.get_closest_marker("studio_env")
-    return Stack(mode, tmp_path, comfy_urls, database_url, redis_url, marker.args[0] if marker else {}).start()
+    studio = Stack(mode, tmp_path, comfy_urls, database_url, redis_url, marker.args[0] if marker else {})
+    try:
+        yield studio.start()
+    finally:
+        studio.stop()
 
 
 @pytest.fixture(params=["single", "scaled"])
 def stack(request: pytest.FixtureRequest, tmp_path: Path, double: ComfyDouble, workflows_dir: Path) -> Iterator[Stack]:
     """Studio in front of the double: single process on SQLite, or API + worker on Redis and PostgreSQL."""
-    studio = start_stack(request, request.param, tmp_path, double.url)
-    yield studio
-    studio.stop()
+    with running_stack(request, request.param, tmp_path, double.url) as studio:
+        yield studio
 
 
 @pytest.fixture
 def single_stack(request: pytest.FixtureRequest, tmp_path: Path, double: ComfyDouble, workflows_dir: Path) -> Iterator[Stack]:
     """Single-process mode only, for runner behaviour that does not depend on the mode."""
-    studio = start_stack(request, "single", tmp_path, double.url)
-    yield studio
-    studio.stop()
+    with running_stack(request, "single", tmp_path, double.url) as studio:
+        yield studio
 
 
 @pytest.fixture
 def scaled_stack(request: pytest.FixtureRequest, tmp_path: Path, double: ComfyDouble, workflows_dir: Path) -> Iterator[Stack]:
     """Scaled-out mode only, for behaviour that needs several worker processes."""
-    studio = start_stack(request, "scaled", tmp_path, double.url)
-    yield studio
-    studio.stop()
+    with running_stack(request, "scaled", tmp_path, double.url) as studio:
+        yield studio
 
 
 @pytest.fixture

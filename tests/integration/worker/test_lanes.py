@@ -9,7 +9,7 @@ import pytest
 
 from tests.comfyui_double.double import ComfyDouble
 from tests.comfyui_double.settings import DoubleSettings
-from tests.integration.worker.conftest import start_stack
+from tests.integration.worker.conftest import running_stack
 from tests.integration.worker.stack import Stack
 
 
@@ -22,9 +22,8 @@ def second_double(double_settings: DoubleSettings, tmp_path: Path) -> Iterator[C
 
 @pytest.fixture(params=["single", "scaled"])
 def two_lanes(request, tmp_path: Path, double: ComfyDouble, second_double: ComfyDouble, workflows_dir: Path) -> Iterator[Stack]:
-    studio = start_stack(request, request.param, tmp_path, f"{double.url},{second_double.url}")
-    yield studio
-    studio.stop()
+    with running_stack(request, request.param, tmp_path, f"{double.url},{second_double.url}") as studio:
+        yield studio
 
 
 def test_jobs_spread_over_every_comfyui(two_lanes: Stack, double: ComfyDouble, second_double: ComfyDouble) -> None:

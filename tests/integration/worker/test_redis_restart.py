@@ -16,7 +16,7 @@ from server.events.schemas import (
     message_decoder,
 )
 from tests.comfyui_double.double import ComfyDouble
-from tests.integration.worker.conftest import start_stack
+from tests.integration.worker.conftest import running_stack
 from tests.integration.worker.stack import Stack
 from tests.net import PrivateRedis
 
@@ -25,9 +25,8 @@ from tests.net import PrivateRedis
 def stack_on_private_redis(
     request: pytest.FixtureRequest, tmp_path: Path, double: ComfyDouble, workflows_dir: Path, private_redis: PrivateRedis
 ) -> Iterator[Stack]:
-    studio = start_stack(request, "scaled", tmp_path, double.url, redis_url=private_redis.url)
-    yield studio
-    studio.stop()
+    with running_stack(request, "scaled", tmp_path, double.url, redis_url=private_redis.url) as studio:
+        yield studio
 
 
 def test_redis_restarting_loses_no_job_and_clients_start_over(
