@@ -199,9 +199,13 @@ async def test_history_takes_in_new_jobs_that_match_its_filters(single_stack: St
         table = screen.query_one(HistoryTable)
         await until(pilot, lambda: table.complete and table.row_count == 2, what="the history")
 
+        await pilot.press("down")
+        assert table.highlighted_job is not None and table.highlighted_job.prompt == "old job 0"
         fox = single_stack.submit(prompt="a red fox")
         await until(pilot, lambda: fox["id"] in table.jobs, what="the new job")
         assert [job.prompt for job in table.jobs.values()] == ["a red fox", "old job 1", "old job 0"]
+        assert [str(table.get_row_at(row)[-1]) for row in range(3)] == ["a red fox", "old job 1", "old job 0"]
+        assert table.highlighted_job.prompt == "old job 0", "the cursor stays on its job"
         await until(pilot, lambda: table.jobs[fox["id"]].status == "finished", what="the new job to finish")
 
         # Filtered by failed: a job that fails joins the list, one that finishes does not.

@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-import datetime
 import uuid
 
-import msgspec
-
 from server.events.schemas import JobCreated, JobFailed, JobFinished, JobProgress, JobSnapshot, JobStatus, QueueSnapshot
-from server.jobs.schemas import Job, JobFilters
+from server.jobs.schemas import JobFilters
+from tests.tui.jobs import T0, job
 from tui.live import LiveQueue
-
-T0 = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
-
-
-def job(n: int, status: str = "queued", **fields: object) -> Job:
-    values = {
-        "id": uuid.UUID(int=n), "workflow": "text_to_image", "params": {}, "prompt": f"job {n}", "negative_prompt": "",
-        "model": None, "aspect_ratio": None, "width": None, "height": None, "batch_size": 1, "seed": 1, "steps": None,
-        "cfg": None, "sampler": None, "scheduler": None, "denoise": None, "status": status, "progress": 0, "error": None,
-        "error_details": None, "outputs": [], "texts": [], "comfy_prompt_id": None, "worker": None, "lane": None,
-        "cancel_requested": False, "attempts": 0, "favorite": False, "remix_of": None, "owner": None,
-        "created_at": T0 + datetime.timedelta(minutes=n), "started_at": None, "finished_at": None, "updated_at": T0,
-    }
-    return msgspec.convert({**values, **fields}, Job)
-
 
 def test_snapshot_then_events_keep_running_jobs_first_and_the_queue_in_order() -> None:
     live = LiveQueue()

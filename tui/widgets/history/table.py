@@ -59,9 +59,19 @@ class HistoryTable(JobTable):
         return _order(job) > _order(oldest)
 
     def add_jobs(self, jobs: list[Job]) -> None:
-        """Jobs that appeared since the pages were loaded, each in its place, newest first."""
-        listed = sorted([*self.jobs.values(), *jobs], key=_order, reverse=True)
-        self.show([(job, history_cells(job)) for job in listed])
+        """Jobs that appeared since the pages were loaded, each in its place, newest first.
+
+        Appended, then sorted in place: rebuilding the table would cost a second per arrival
+        with 10 000 rows loaded. The cursor stays on the job it was on.
+        """
+        selected = self.highlighted_job
+        self.append((job, history_cells(job)) for job in jobs)
+        self.sort("created", key=lambda cell: cell.order, reverse=True)
+        order = sorted(self.jobs, key=lambda key: _order(self.jobs[key]), reverse=True)
+        self.jobs = {key: self.jobs[key] for key in order}
+        self._cells = {key: self._cells[key] for key in order}
+        if selected is not None:
+            self.move_cursor(row=self.get_row_index(str(selected.id)), animate=False)
 
     def check_more(self) -> None:
         if self.complete:
@@ -85,11 +95,22 @@ def _order(job: Job) -> tuple[datetime.datetime, uuid.UUID]:
     return job.created_at, job.id
 
 
+class Created(str):
+    """The created column's cell: shows the minute, sorts the way the server does."""
+
+    order: tuple[datetime.datetime, uuid.UUID]
+
+    def __new__(cls, job: Job) -> Created:
+        cell = super().__new__(cls, when(job.created_at))
+        cell.order = _order(job)
+        return cell
+
+
 def history_cells(job: Job) -> Cells:
     return (
         Text("★", style="bold yellow") if job.favorite else Text(""),
         status_text(job.status),
-        when(job.created_at),
+        Created(job),
         Text(image_count(job), justify="right"),
         plain(job.workflow),
         plain(job.prompt),
