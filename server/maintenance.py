@@ -11,7 +11,7 @@ import asyncio
 import datetime
 import logging
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 
 import msgspec
 from litestar import Litestar
@@ -57,22 +57,27 @@ async def clean_up(settings: Settings, storage: LocalStorage) -> CleanupReport:
 def retention(settings: Settings, storage: LocalStorage) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
     """Lifespan: clean up now and every hour while the app runs."""
 
-    async def loop() -> None:
-        while True:
+    async def loop(stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
             try:
                 report = await clean_up(settings, storage)
                 if report.jobs or report.uploads:
                     log.info("retention: removed %d old jobs' outputs and %d old uploads", report.jobs, report.uploads)
             except Exception:
                 log.exception("retention clean-up failed; trying again in an hour")
-            await asyncio.sleep(INTERVAL_SECONDS)
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), INTERVAL_SECONDS)
 
     @asynccontextmanager
     async def run(_: Litestar) -> AsyncIterator[None]:
-        task = asyncio.create_task(loop(), name="retention")
+        stopping = asyncio.Event()
+        task = asyncio.create_task(loop(stopping), name="retention")
         try:
             yield
         finally:
-            task.cancel()
+            # Let a clean-up under way finish (it takes milliseconds): cancelled mid-query, SQLite's
+            # worker thread would answer a closed event loop.
+            stopping.set()
+            await task
 
     return run
