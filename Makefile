@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test migrate lock bench clean
+.PHONY: serve test migrate lock bench clean delete-data
 
 $(STAMP): requirements.lock pyproject.toml
 	@echo "Setting up $(VENV) from requirements.lock (first run, or the lock changed; about a minute)..."
@@ -28,5 +28,26 @@ migrate: $(STAMP)
 lock:
 	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
 
+# Speed figures (README "measured" sections); each script prints its own table. The history
+# bench fills a million rows first: several minutes in all on a small machine. The pipeline's
+# scaled mode needs PostgreSQL and Redis on 127.0.0.1 (`make bench BENCH_MODES=single` without).
+BENCH_MODES ?= single,scaled
+bench: $(STAMP)
+	@echo "== bench/pipeline.py: latency Studio adds per job, GPU utilisation"
+	$(BIN)/python bench/pipeline.py --modes $(BENCH_MODES)
+	@echo "== bench/events.py: live event latency to many /ws/events subscribers"
+	$(BIN)/python bench/events.py
+	@echo "== bench/history.py: history pages with a million jobs (SQLite)"
+	$(BIN)/python bench/history.py
+	@echo "== bench/tui_history.py: the TUI history table with many rows"
+	$(BIN)/python bench/tui_history.py
+
+# Build leftovers only: the virtualenv and caches. Your jobs and images stay in ./data.
 clean:
-	rm -rf $(VENV) data .pytest_cache
+	rm -rf $(VENV) .pytest_cache
+
+# Deletes ./data - the SQLite database, every output image and upload - after asking.
+delete-data:
+	@printf 'This deletes ./data: the database, every output image and upload. Type "yes" to go on: '; \
+	read answer; [ "$$answer" = yes ] || { echo "Nothing deleted."; exit 1; }
+	rm -rf data
