@@ -90,7 +90,7 @@ def _serve(settings: Settings, *, with_worker: bool) -> None:
         f"Studio on http://{settings.host}:{settings.port} (database {settings.resolved_database_url}; ComfyUI: {lanes})",
         flush=True,
     )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", ws="server.ws_protocol:WebSocketProtocol")
 
 
 def _work(settings: Settings) -> None:
