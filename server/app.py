@@ -17,6 +17,7 @@ from piccolo.engine.base import Engine
 
 from server.config import Settings
 from server.db.engine import connect, disconnect
+from server.error_log import log_exception
 from server.errors import ErrorBody, FieldError, StudioError
 from server.events import app as live_events
 from server.events.bus import EventBus
@@ -106,6 +107,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
         exception_handlers={StudioError: studio_error, HTTPException: http_error},
         logging_config=LoggingConfig(
             log_exceptions="always",
+            exception_logging_handler=log_exception,  # a 4xx is one line; tracebacks only for bugs
             # One line per ComfyUI request is noise; warnings and errors still show.
             loggers={"httpx": {"level": "WARNING"}, "piccolo": {"level": "WARNING"}},
         ),
