@@ -19,6 +19,7 @@ from litestar.testing import TestClient
 from server.app import create_app
 from server.config import Settings, load_settings
 from server.db.engine import migrate
+from tests.net import unused_url
 
 REPO = Path(__file__).resolve().parent.parent
 POSTGRES_ADMIN_URL = os.environ.get("STUDIO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -75,12 +76,21 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
+def comfy_url() -> Iterator[str]:
+    """Where the app under test looks for ComfyUI: a port nobody listens on, never the default
+    127.0.0.1:8188, where the user's own ComfyUI may answer. Tests that need one start a double."""
+    with unused_url() as url:
+        yield url
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, comfy_url: str) -> Settings:
     return load_settings(
         {},
         overrides={
             "data_dir": str(tmp_path / "data"),
             "database_url": database_url,
+            "comfy_urls": [comfy_url],
             "workflows_dir": str(REPO / "workflows"),
             "upload_max_bytes": 2 * 1024 * 1024,
             "upload_max_side": 512,

@@ -56,9 +56,10 @@ def test_health_ok(client: TestClient) -> None:
     assert response.json() == {"status": "ok", "database": "healthy", "redis": "disabled", "mode": "single-process"}
 
 
-def test_health_503_when_database_unreachable(tmp_path: Path) -> None:
+def test_health_503_when_database_unreachable(tmp_path: Path, comfy_url: str) -> None:
     data = tmp_path / "lost-volume"
-    settings = load_settings({}, overrides={"data_dir": str(data), "workflows_dir": str(REPO / "workflows")})
+    overrides = {"data_dir": str(data), "workflows_dir": str(REPO / "workflows"), "comfy_urls": [comfy_url]}
+    settings = load_settings({}, overrides=overrides)
     asyncio.run(migrate(settings.resolved_database_url))
     with TestClient(create_app(settings)) as client:
         assert client.get("/health").status_code == 200

@@ -29,10 +29,10 @@ def bus(client: TestClient) -> EventBus:
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
+def env(tmp_path: Path, comfy_url: str) -> dict[str, str]:
     """The environment of a scaled-out Studio's processes (Redis, shared database and data dir)."""
     redis_ready()
-    return environment(tmp_path)
+    return environment(tmp_path, comfy_url)
 
 
 @pytest.fixture

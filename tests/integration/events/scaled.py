@@ -28,8 +28,9 @@ def redis_ready() -> str:
     return REDIS_URL
 
 
-def environment(tmp_path: Path) -> dict[str, str]:
-    """What every process of one scaled-out Studio shares: Redis, the database and the data dir."""
+def environment(tmp_path: Path, comfy_url: str) -> dict[str, str]:
+    """What every process of one scaled-out Studio shares: Redis, the database, the data dir and
+    where ComfyUI is (`comfy_url`: these tests need none, so a port nobody listens on)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STUDIO_")}
     env.update(
         {
@@ -37,6 +38,7 @@ def environment(tmp_path: Path) -> dict[str, str]:
             "STUDIO_DATA_DIR": str(tmp_path / "data"),
             "STUDIO_DATABASE_URL": f"sqlite:///{tmp_path / 'data' / 'studio.sqlite'}",
             "STUDIO_WORKFLOWS_DIR": str(REPO / "workflows"),
+            "STUDIO_COMFY_URL": comfy_url,
         }
     )
     return env
