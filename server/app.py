@@ -22,6 +22,7 @@ from server.errors import ErrorBody, FieldError, StudioError
 from server.events import app as live_events
 from server.events.bus import EventBus
 from server.health import health
+from server.http_guard import BrowserGuard
 from server.jobs.controller import JobController
 from server.jobs.service import JobService
 from server.legacy.controller import LegacyController
@@ -104,6 +105,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             retention(settings, storage),
             *([worker] if with_worker else []),
         ],
+        middleware=[BrowserGuard(settings)],
         exception_handlers={StudioError: studio_error, HTTPException: http_error},
         logging_config=LoggingConfig(
             log_exceptions="always",

@@ -6,6 +6,7 @@ import os
 import socket
 from pathlib import Path
 from typing import Annotated, Any, Mapping
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -37,6 +38,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     max_attempts: Positive = 3
     recovery_interval: Annotated[float, msgspec.Meta(gt=0)] = 10.0
     resend_after: Annotated[float, msgspec.Meta(gt=0)] = 300.0
+    # Browsers (server/http_guard.py): the names Studio may be reached by (empty: the loopback
+    # names and `host`; "*": any), and the other sites whose pages may send it commands.
+    allowed_hosts: list[str] = msgspec.field(default_factory=list)
+    allowed_origins: list[str] = msgspec.field(default_factory=list)
 
     @property
     def data_path(self) -> Path:
@@ -75,9 +80,11 @@ ENV_VARS: dict[str, str] = {
     "STUDIO_MAX_ATTEMPTS": "max_attempts",
     "STUDIO_RECOVERY_INTERVAL": "recovery_interval",
     "STUDIO_RESEND_AFTER": "resend_after",
+    "STUDIO_ALLOWED_HOSTS": "allowed_hosts",
+    "STUDIO_ALLOWED_ORIGINS": "allowed_origins",
 }
 _FIELD_TO_ENV = {field: env for env, field in ENV_VARS.items()}
-_LIST_FIELDS = {"comfy_urls"}
+_LIST_FIELDS = {"comfy_urls", "allowed_hosts", "allowed_origins"}
 _DATABASE_SCHEMES = ("sqlite:///", "postgres://", "postgresql://")
 _URL_SCHEMES = {"redis_url": ("redis://", "rediss://", "unix://"), "comfy_urls": ("http://", "https://")}
 
@@ -97,6 +104,7 @@ def load_settings(
     except msgspec.ValidationError as exc:
         raise ConfigError(_explain(exc, raw)) from None
     _check_urls(settings)
+    _check_origins(settings)
     return settings
 
 
@@ -122,3 +130,13 @@ def _check_urls(settings: Settings) -> None:
     for url in settings.comfy_urls:
         if not url.startswith(_URL_SCHEMES["comfy_urls"]):
             raise ConfigError(f"Invalid setting STUDIO_COMFY_URL: {url!r} must start with http:// or https://.")
+
+
+def _check_origins(settings: Settings) -> None:
+    for origin in settings.allowed_origins:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") or parts.query:
+            raise ConfigError(
+                f"Invalid setting STUDIO_ALLOWED_ORIGINS: {origin!r} is not an origin; "
+                "give scheme, host and port only, e.g. https://studio.example.com or http://localhost:3000."
+            )

@@ -1,13 +1,18 @@
-"""The WebSocket protocol `studio serve` gives uvicorn: its websockets-sansio one, minus a hang.
+"""The WebSocket protocol `studio serve` gives uvicorn: its websockets-sansio one, minus two flaws
+(uvicorn 0.54, websockets 17).
 
-websockets refuses an upgrade whose request line or a header line is over 8 KB (or that has over
-128 headers) by preparing a 414 / 431 answer (an unreadable request: just an end of stream), but
-uvicorn's `WebSocketsSansIOProtocol.data_received` writes websockets' output only once a whole
-request was parsed, so the client got no answer and waited forever (uvicorn 0.54, websockets 17).
+- websockets refuses an upgrade whose request line or a header line is over 8 KB (or that has
+  over 128 headers) by preparing a 414 / 431 answer (an unreadable request: just an end of
+  stream), but `data_received` writes websockets' output only once a whole request was parsed,
+  so the client got no answer and waited forever.
+- A refusal sent as an HTTP answer (the ASGI denial-response extension, see server/http_guard.py)
+  left the handshake marked incomplete, so every refusal also logged "ASGI callable returned
+  without completing handshake." at ERROR (https://github.com/Kludex/uvicorn/pull/3138).
 """
 
 from __future__ import annotations
 
+from uvicorn._types import ASGISendEvent
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 
@@ -17,3 +22,8 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
         if not self.handshake_initiated and self.conn.handshake_exc is not None:
             self.transport.write(b"".join(self.conn.data_to_send()))
             self.transport.close()
+
+    async def send(self, message: ASGISendEvent) -> None:
+        await super().send(message)
+        if message["type"] == "websocket.http.response.body" and not message.get("more_body", False):
+            self.handshake_complete = True

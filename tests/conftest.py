@@ -94,6 +94,8 @@ def settings(tmp_path: Path, database_url: str, comfy_url: str) -> Settings:
             "workflows_dir": str(REPO / "workflows"),
             "upload_max_bytes": 2 * 1024 * 1024,
             "upload_max_side": 512,
+            # The name TestClient sends as Host; real servers in tests are reached as 127.0.0.1.
+            "allowed_hosts": ["testserver.local"],
         },
     )
 

@@ -7,7 +7,7 @@ import uuid
 
 import httpx
 
-from tests.integration.cli.conftest import ServedStudio
+from tests.served import ServedStudio
 
 
 def app_lines(studio: ServedStudio, path: str) -> list[str]:
