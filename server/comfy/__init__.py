@@ -5,6 +5,7 @@ typed update stream per prompt (PromptFollower).
         follower = await session.submit(graph)
         async for update in follower:
             ...  # ProgressUpdate, PreviewUpdate, NodeTextUpdate, OutputUpdate, then the outcome
+            # (Succeeded carries the files to fetch through /view and the SaveImageWebsocket images)
 """
 
 from server.comfy.errors import (
@@ -26,6 +27,7 @@ from server.comfy.follower import (
     PreviewUpdate,
     ProgressUpdate,
     PromptFollower,
+    SocketImage,
     Succeeded,
     Update,
 )
@@ -51,6 +53,7 @@ __all__ = [
     "PreviewUpdate",
     "ProgressUpdate",
     "PromptFollower",
+    "SocketImage",
     "Succeeded",
     "Update",
 ]

@@ -7,6 +7,7 @@ a stream of typed updates that ends with exactly one outcome.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -26,6 +27,17 @@ from server.comfy.messages import (
     ProgressState,
     WsMessage,
 )
+
+# Nodes whose images reach the client only as binary socket frames: no file, nothing in /history.
+# SaveImageWebsocket (ComfyUI's custom_nodes/websocket_image_save.py) hands each image to the
+# progress hook as ("PNG", image, None); main.py's hook and comfy_execution/progress.py send it to
+# the submitting client exactly like a sampler's latent preview (binary type 1, or type 4 with
+# metadata). So a frame is an output or a preview by the node it belongs to: type 4 names it
+# (`node_id`); type 1 names nothing and belongs to the node of the last `executing` / `progress`
+# frame, since ComfyUI runs one node at a time and sends the frame while that node runs.
+# Previews of any other node (KSampler's latent previews, JPEG) stay previews.
+SOCKET_IMAGE_NODES = frozenset({"SaveImageWebsocket"})
+
 
 # --- updates -----------------------------------------------------------------
 
@@ -63,6 +75,15 @@ class OutputText(msgspec.Struct, frozen=True):
     text: str
 
 
+class SocketImage(msgspec.Struct, frozen=True):
+    """An image a SaveImageWebsocket node sent over the socket: it exists nowhere else. Held in
+    memory until the job's outputs are stored (ComfyUI sends each image whole anyway)."""
+
+    node_id: str
+    image: bytes
+    mime: str
+
+
 class OutputUpdate(msgspec.Struct, frozen=True):
     """Early notice of a node's outputs; the Succeeded outcome holds the complete list."""
 
@@ -76,8 +97,9 @@ class OutputUpdate(msgspec.Struct, frozen=True):
 
 class Succeeded(msgspec.Struct, frozen=True):
     prompt_id: str
-    images: list[OutputImage]  # type "output" files; temp previews only if there is none
+    images: list[OutputImage]  # type "output" files; temp previews only if there is nothing else
     texts: list[OutputText]
+    socket_images: list[SocketImage] = []  # in the order they arrived
 
 
 class Failed(msgspec.Struct, frozen=True):
@@ -102,7 +124,8 @@ class Interrupted(msgspec.Struct, frozen=True):
 
 class Lost(msgspec.Struct, frozen=True):
     """ComfyUI knows nothing of the prompt any more (it restarted: queue and history are
-    kept in memory only). Nothing can be recovered; submit it again."""
+    kept in memory only), or it finished but its socket images did not all reach us (the
+    session then deletes its /history entry). Nothing can be recovered; submit it again."""
 
     prompt_id: str
     reason: str
@@ -127,6 +150,8 @@ class PromptFollower:
         self._last_progress: ProgressUpdate | None = None
         self._terminal: ExecutionSuccess | ExecutionError | ExecutionInterrupted | None = None
         self._outputs: dict[str, NodeOutput] = {}
+        self._socket_images: list[SocketImage] = []
+        self._socket_totals: dict[str, int] = {}  # node -> images it said it would send
         self._updates: asyncio.Queue[Update] = asyncio.Queue()
         self._outcome: Outcome | None = None
         self._done = asyncio.Event()
@@ -192,6 +217,9 @@ class PromptFollower:
                 if node is not None:
                     self._node, self._step = node, (int(value), int(maximum))
                     self._nodes[node] = (_ratio(value, maximum), False)
+                    if self._classes.get(node) in SOCKET_IMAGE_NODES:
+                        # One step per image: value 0..n-1 of n (README pitfall 11).
+                        self._socket_totals[node] = int(maximum)
             case Executed(node=node, output=output):
                 self._record_output(node, output)
             case ExecutionSuccess() | ExecutionError() | ExecutionInterrupted():
@@ -205,7 +233,11 @@ class PromptFollower:
         if self.done:
             return
         if isinstance(frame, PreviewImage):
-            self._updates.put_nowait(PreviewUpdate(frame.image, frame.mime, frame.node_id or self._node))
+            node = frame.node_id or self._node
+            if node is not None and self._classes.get(node) in SOCKET_IMAGE_NODES:
+                self._socket_images.append(SocketImage(node, frame.image, frame.mime))
+            # Shown live either way: an output arriving is the job's latest image too.
+            self._updates.put_nowait(PreviewUpdate(frame.image, frame.mime, node))
         else:
             self._updates.put_nowait(NodeTextUpdate(frame.node_id, frame.text))
 
@@ -218,11 +250,40 @@ class PromptFollower:
         elif last_type == "execution_interrupted":
             self._resolve_terminal(msgspec.convert(last_data, ExecutionInterrupted), entry.outputs)
         elif entry.status is not None and entry.status.status_str == "success":
-            self._resolve_terminal(ExecutionSuccess(self.prompt_id), entry.outputs)
+            if unreceived := self.unreceived_socket_images(entry):
+                nodes = ", ".join(f"node {n} ({self._classes[n]})" for n in unreceived)
+                self.resolve_missing(
+                    f"the images that {nodes} sent over ComfyUI's socket did not all arrive, as the"
+                    " socket dropped or the worker restarted, and ComfyUI keeps no copy of them"
+                )
+            else:
+                self._resolve_terminal(ExecutionSuccess(self.prompt_id), entry.outputs)
         else:
             self._resolve(
                 Failed(self.prompt_id, None, None, "Unknown", "ComfyUI recorded a failure", [])
             )
+
+    def unreceived_socket_images(self, entry: HistoryEntry) -> list[str]:
+        """The socket-image nodes of a finished prompt whose images did not all reach us. Only
+        the frames carried them, so images missed while the socket was down (or sent to the
+        socket of an earlier worker process) are lost. A node is complete when every image
+        it announced through `progress` came."""
+        self.learn_graph(entry.prompt.prompt)
+        cached = set(self._cached)
+        for kind, data in entry.status.messages if entry.status else []:
+            if kind == "execution_cached":
+                cached.update(data.get("nodes", []))
+        received = Counter(image.node_id for image in self._socket_images)
+
+        def complete(node: str) -> bool:
+            total = self._socket_totals.get(node)
+            return total is not None and received[node] >= total
+
+        return [
+            node
+            for node in entry.prompt.outputs_to_execute
+            if self._classes.get(node) in SOCKET_IMAGE_NODES and node not in cached and not complete(node)
+        ]
 
     def resolve_missing(self, reason: str) -> None:
         """The server knows nothing of the prompt: withdrawn by us, else lost."""
@@ -249,7 +310,8 @@ class PromptFollower:
             case ExecutionSuccess():
                 if self._last_progress is None or self._last_progress.fraction < 1.0:
                     self._emit_progress(final=True)
-                self._resolve(Succeeded(self.prompt_id, *_final_outputs(outputs)))
+                images, texts = _final_outputs(outputs, keep_temp=not self._socket_images)
+                self._resolve(Succeeded(self.prompt_id, images, texts, list(self._socket_images)))
             case ExecutionError():
                 self._resolve(
                     Failed(
@@ -316,7 +378,7 @@ def _node_outputs(node_id: str, output: NodeOutput) -> tuple[list[OutputImage], 
 
 
 def _final_outputs(
-    outputs: Mapping[str, NodeOutput],
+    outputs: Mapping[str, NodeOutput], keep_temp: bool
 ) -> tuple[list[OutputImage], list[OutputText]]:
     images: list[OutputImage] = []
     texts: list[OutputText] = []
@@ -325,6 +387,6 @@ def _final_outputs(
         images += node_images
         texts += node_texts
     # PreviewImage writes type "temp" files next to SaveImage's "output" ones: those are
-    # previews, unless the graph saves nothing else.
+    # previews, unless the graph saves nothing else (no files, no socket images).
     saved = [i for i in images if i.type == "output"]
-    return (saved or images), texts
+    return (images if keep_temp and not saved else saved), texts

@@ -104,6 +104,10 @@ class ComfyClient:
         entries = _decode(resp, dict[str, HistoryEntry])
         return entries.get(prompt_id)
 
+    async def delete_history(self, prompt_id: str) -> None:
+        """Forget a finished prompt (always 200), so that its id can be queued afresh."""
+        _checked(await self._request("POST", "/history", json={"delete": [prompt_id]}))
+
     async def queue(self) -> QueueState:
         return _decode(_checked(await self._request("GET", "/queue")), QueueState)
 

@@ -317,6 +317,10 @@ class ComfySession:
                 return  # still to come: the socket will bring its frames
             entry = await self.client.history(prompt_id)
         if entry is not None:
+            if follower.unreceived_socket_images(entry) and not follower.cancel_requested:
+                # It is lost and will run again under the same prompt id: this stale success
+                # must not be taken for the new run's when that one is looked up.
+                await self.client.delete_history(prompt_id)
             follower.resolve_from_history(entry)
         else:
             follower.resolve_missing("ComfyUI has no trace of the prompt (restarted?)")

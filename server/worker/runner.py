@@ -219,9 +219,9 @@ class JobRunner:
 
     async def _finish(self, outcome: Outcome) -> None:
         match outcome:
-            case Succeeded(images=images, texts=texts):
+            case Succeeded(images=images, texts=texts, socket_images=socket_images):
                 outputs = await self._retrying(
-                    lambda: collect_outputs(self.lane.client, self.context.storage, self.job.id, images)
+                    lambda: collect_outputs(self.lane.client, self.context.storage, self.job.id, images, socket_images)
                 )
                 shown = [TextOutput(node_id=t.node_id, text=t.text) for t in texts]
                 if await transitions.finish(self.job.id, worker=self.context.worker_id, outputs=outputs, texts=shown):

@@ -22,6 +22,7 @@ from server.comfy import (
     PreviewUpdate,
     ProgressUpdate,
     PromptFollower,
+    SocketImage,
     Succeeded,
     Update,
 )
@@ -113,7 +114,10 @@ async def test_binary_previews_legacy_and_metadata(capture: str) -> None:
     ]
     steps = [(p.step, p.total_steps) for p in of_type(updates, ProgressUpdate) if p.node_id == "4"]
     assert (0, 3) in steps and (2, 3) in steps
-    assert updates[-1] == Succeeded(pid, [], [])  # SaveImageWebsocket writes no file
+    # SaveImageWebsocket writes no file: its images are the frames themselves, kept in order
+    outcome = updates[-1]
+    assert isinstance(outcome, Succeeded) and (outcome.images, outcome.texts) == ([], [])
+    assert outcome.socket_images == [SocketImage("4", p.image, "image/png") for p in previews]
 
 
 @pytest.mark.parametrize(
