@@ -6,24 +6,35 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
-from typing import Any
 
 from server.client import cli as client_cli
-from server.config import ConfigError, Settings, load_settings
+from server.config import FLAGS, ConfigError, Settings, display_url, load_settings
 from server.workflows.loader import WorkflowError
 from tui import cli as tui_cli
 
 
-def _settings_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", help="address to listen on (STUDIO_HOST, default 127.0.0.1)")
-    parser.add_argument("--port", help="port to listen on (STUDIO_PORT, default 8000)")
-    parser.add_argument("--data-dir", help="folder for the SQLite file, outputs and uploads (STUDIO_DATA_DIR, default ./data)")
-    parser.add_argument("--database-url", help="sqlite:///path or postgres://... (STUDIO_DATABASE_URL)")
-    parser.add_argument("--redis-url", help="redis://... to scale out (STUDIO_REDIS_URL)")
-    parser.add_argument(
-        "--comfy-url", dest="comfy_urls", action="append", help="ComfyUI base URL, repeat for several (STUDIO_COMFY_URL)"
-    )
-    parser.add_argument("--workflows-dir", help="folder of workflow folders (STUDIO_WORKFLOWS_DIR, default ./workflows)")
+# Each setting's flag help; the flag names are config.FLAGS.
+FLAG_HELP = {
+    "host": "address to listen on (STUDIO_HOST, default 127.0.0.1)",
+    "port": "port to listen on (STUDIO_PORT, default 8000)",
+    "data_dir": "folder for the SQLite file, outputs and uploads (STUDIO_DATA_DIR, default ./data)",
+    "database_url": "sqlite:///path or postgres://... (STUDIO_DATABASE_URL)",
+    "redis_url": "redis://... to scale out (STUDIO_REDIS_URL)",
+    "comfy_urls": "ComfyUI base URL, repeat for several (STUDIO_COMFY_URL, default http://127.0.0.1:8188)",
+    "workflows_dir": "folder of workflow folders (STUDIO_WORKFLOWS_DIR, default ./workflows)",
+}
+# The settings each command takes as flags: only those it uses.
+COMMAND_FLAGS = {
+    "serve": ("host", "port", "data_dir", "database_url", "redis_url", "comfy_urls", "workflows_dir"),
+    "worker": ("data_dir", "database_url", "redis_url", "comfy_urls", "workflows_dir"),
+    "migrate": ("data_dir", "database_url"),
+}
+
+
+def _settings_flags(parser: argparse.ArgumentParser, command: str) -> None:
+    for field in COMMAND_FLAGS[command]:
+        action = "append" if field == "comfy_urls" else "store"
+        parser.add_argument(FLAGS[field], dest=field, action=action, help=FLAG_HELP[field])
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,14 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve", help="migrate the database and run the API, with a worker for every ComfyUI URL"
     )
-    _settings_flags(serve)
+    _settings_flags(serve, "serve")
     serve.add_argument(
         "--no-worker", action="store_true", help="API only; `studio worker` processes run the jobs (needs STUDIO_REDIS_URL)"
     )
     worker = commands.add_parser("worker", help="run jobs on ComfyUI (scaled out: one per GPU host, needs STUDIO_REDIS_URL)")
-    _settings_flags(worker)
+    _settings_flags(worker, "worker")
     migrate = commands.add_parser("migrate", help="apply database migrations and exit")
-    _settings_flags(migrate)
+    _settings_flags(migrate, "migrate")
     client_cli.add_commands(commands)
     tui_cli.add_command(commands)
     return parser
@@ -54,11 +65,11 @@ def main(argv: list[str] | None = None) -> int:
         return client_cli.run(args)
     if args.command == "tui":
         return tui_cli.run(args)
-    overrides: dict[str, Any] = {k: v for k, v in vars(args).items() if k not in ("command", "no_worker")}
+    flags = COMMAND_FLAGS[args.command]
     try:
-        settings = load_settings(overrides=overrides)
+        settings = load_settings(overrides={field: getattr(args, field) for field in flags}, flags=flags)
         if args.command == "migrate":
-            asyncio.run(_migrate(settings, verbose=True))
+            _migrate(settings)
         elif args.command == "serve":
             _serve(settings, with_worker=not args.no_worker)
         elif args.command == "worker":
@@ -69,28 +80,47 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-async def _migrate(settings: Settings, *, verbose: bool) -> None:
+def _migrate(settings: Settings) -> None:
+    from server import startup
     from server.db.engine import migrate
 
-    settings.data_path.mkdir(parents=True, exist_ok=True)
-    await migrate(settings.resolved_database_url, verbose=verbose)
+    # The data dir matters here only when it holds the (default SQLite) database.
+    startup.check(settings, data_dir=not settings.database_url, redis=False)
+    asyncio.run(migrate(settings.resolved_database_url, verbose=True))
 
 
 def _serve(settings: Settings, *, with_worker: bool) -> None:
     import uvicorn
 
+    from server import startup
     from server.app import create_app
+    from server.db.engine import migrate
 
     if not with_worker and not settings.redis_url:
-        raise ConfigError("--no-worker needs STUDIO_REDIS_URL: workers take jobs from Redis.")
-    app = create_app(settings, with_worker=with_worker)
-    asyncio.run(_migrate(settings, verbose=False))
-    lanes = ", ".join(settings.comfy_urls) if with_worker else "none (studio worker processes)"
-    print(
-        f"Studio on http://{settings.host}:{settings.port} (database {settings.resolved_database_url}; ComfyUI: {lanes})",
-        flush=True,
+        raise ConfigError("--no-worker needs STUDIO_REDIS_URL / --redis-url: workers take jobs from Redis.")
+    sockets = startup.listen(settings.host, settings.port)  # first of all: see listen()
+    try:
+        startup.check(settings, data_dir=True, redis=True)
+        asyncio.run(migrate(settings.resolved_database_url))
+        app = create_app(settings, with_worker=with_worker)
+        print(_banner(settings, startup.address(settings.host, settings.port), with_worker=with_worker), flush=True)
+        config = uvicorn.Config(
+            app, host=settings.host, port=settings.port, log_level="info", ws="server.ws_protocol:WebSocketProtocol"
+        )
+        uvicorn.Server(config).run(sockets=sockets)
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def _banner(settings: Settings, where: str, *, with_worker: bool) -> str:
+    comfy = ", ".join(settings.comfy_urls)
+    jobs = (
+        f"jobs run here on ComfyUI at {comfy}"
+        if with_worker
+        else f"models from ComfyUI at {comfy}; jobs run by `studio worker` processes"
     )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", ws="server.ws_protocol:WebSocketProtocol")
+    return f"Studio on http://{where} (database {display_url(settings.resolved_database_url)}; {jobs})"
 
 
 def _work(settings: Settings) -> None:
@@ -98,6 +128,7 @@ def _work(settings: Settings) -> None:
     import signal
     import threading
 
+    from server import startup
     from server.db.engine import bind
     from server.events.bus import EventBus
     from server.storage import LocalStorage
@@ -110,6 +141,7 @@ def _work(settings: Settings) -> None:
             "studio worker needs STUDIO_REDIS_URL: it takes jobs from Redis. "
             "In single-process mode `studio serve` runs the worker itself."
         )
+    startup.check(settings, data_dir=True, redis=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "piccolo"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
-from typing import Annotated, Any, Mapping
-from urllib.parse import urlsplit
+from typing import Annotated, Any, Collection, Mapping
+from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
 
@@ -27,6 +27,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     upload_max_bytes: Positive = 20 * 1024 * 1024
     # Uploaded images larger than this on their longest side are downscaled.
     upload_max_side: Positive = 2048
+    # Uploads with more pixels are refused before they are decoded (~4 bytes a pixel to decode).
+    upload_max_pixels: Positive = 40_000_000
     output_retention_days: Positive = 30
     upload_retention_hours: Positive = 24
     # Workers. The name identifies this host's lanes across restarts (default: the host name).
@@ -71,6 +73,7 @@ ENV_VARS: dict[str, str] = {
     "STUDIO_WORKFLOWS_DIR": "workflows_dir",
     "STUDIO_UPLOAD_MAX_BYTES": "upload_max_bytes",
     "STUDIO_UPLOAD_MAX_SIDE": "upload_max_side",
+    "STUDIO_UPLOAD_MAX_PIXELS": "upload_max_pixels",
     "STUDIO_OUTPUT_RETENTION_DAYS": "output_retention_days",
     "STUDIO_UPLOAD_RETENTION_HOURS": "upload_retention_hours",
     "STUDIO_WORKER_NAME": "worker_name",
@@ -84,15 +87,29 @@ ENV_VARS: dict[str, str] = {
     "STUDIO_ALLOWED_ORIGINS": "allowed_origins",
 }
 _FIELD_TO_ENV = {field: env for env, field in ENV_VARS.items()}
+# Settings that are also command-line flags; every other one is an environment variable only.
+FLAGS: dict[str, str] = {
+    "host": "--host",
+    "port": "--port",
+    "data_dir": "--data-dir",
+    "database_url": "--database-url",
+    "redis_url": "--redis-url",
+    "comfy_urls": "--comfy-url",
+    "workflows_dir": "--workflows-dir",
+}
 _LIST_FIELDS = {"comfy_urls", "allowed_hosts", "allowed_origins"}
 _DATABASE_SCHEMES = ("sqlite:///", "postgres://", "postgresql://")
 _URL_SCHEMES = {"redis_url": ("redis://", "rediss://", "unix://"), "comfy_urls": ("http://", "https://")}
 
 
 def load_settings(
-    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    flags: Collection[str] = FLAGS,
 ) -> Settings:
-    """Build settings from the environment, then CLI overrides (None values are ignored)."""
+    """Build settings from the environment, then CLI overrides (None values are ignored).
+
+    `flags`: the settings the running command takes as flags; messages name only those."""
     environ = os.environ if environ is None else environ
     raw: dict[str, Any] = {}
     for env, field in ENV_VARS.items():
@@ -102,34 +119,51 @@ def load_settings(
     try:
         settings = msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:
-        raise ConfigError(_explain(exc, raw)) from None
-    _check_urls(settings)
+        raise ConfigError(_explain(exc, raw, flags)) from None
+    _check_urls(settings, flags)
     _check_origins(settings)
     return settings
 
 
-def _explain(exc: msgspec.ValidationError, raw: Mapping[str, Any]) -> str:
+def setting_name(field: str, flags: Collection[str] = FLAGS) -> str:
+    """How a user sets `field`: `STUDIO_PORT / --port`, or just the variable when there is no such flag."""
+    env = _FIELD_TO_ENV.get(field, field)
+    return f"{env} / {FLAGS[field]}" if field in flags and field in FLAGS else env
+
+
+def display_url(url: str) -> str:
+    """`url` with its password masked, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)))
+
+
+def _explain(exc: msgspec.ValidationError, raw: Mapping[str, Any], flags: Collection[str]) -> str:
     """Turn msgspec's "Expected `int`, got `str` - at `$.port`" into a sentence naming the variable."""
     reason, _, where = str(exc).replace("`", "").partition(" - at $.")
     field = where.split("[")[0]
     reason = reason[0].lower() + reason[1:]
-    source = f"{_FIELD_TO_ENV.get(field, field)} / --{field.replace('_', '-')}"
-    return f"Invalid setting {source}: {raw.get(field)!r} is not valid ({reason})."
+    return f"Invalid setting {setting_name(field, flags)}: {raw.get(field)!r} is not valid ({reason})."
 
 
-def _check_urls(settings: Settings) -> None:
+def _check_urls(settings: Settings, flags: Collection[str]) -> None:
     if settings.database_url and not settings.database_url.startswith(_DATABASE_SCHEMES):
         raise ConfigError(
-            f"Invalid setting STUDIO_DATABASE_URL: {settings.database_url!r} is neither "
+            f"Invalid setting {setting_name('database_url', flags)}: {display_url(settings.database_url)!r} is neither "
             "sqlite:///<path> nor postgres://user@host:port/database."
         )
     if settings.redis_url and not settings.redis_url.startswith(_URL_SCHEMES["redis_url"]):
-        raise ConfigError(f"Invalid setting STUDIO_REDIS_URL: {settings.redis_url!r} must start with redis://.")
+        raise ConfigError(
+            f"Invalid setting {setting_name('redis_url', flags)}: {display_url(settings.redis_url)!r} must start with redis://."
+        )
     if not settings.comfy_urls:
-        raise ConfigError("Invalid setting STUDIO_COMFY_URL: give at least one ComfyUI URL.")
+        raise ConfigError(f"Invalid setting {setting_name('comfy_urls', flags)}: give at least one ComfyUI URL.")
     for url in settings.comfy_urls:
         if not url.startswith(_URL_SCHEMES["comfy_urls"]):
-            raise ConfigError(f"Invalid setting STUDIO_COMFY_URL: {url!r} must start with http:// or https://.")
+            raise ConfigError(
+                f"Invalid setting {setting_name('comfy_urls', flags)}: {url!r} must start with http:// or https://."
+            )
 
 
 def _check_origins(settings: Settings) -> None:

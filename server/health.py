@@ -27,7 +27,7 @@ async def health(settings: NamedDependency[Settings], engine: NamedDependency[En
     database: Check = "healthy" if await ping(engine) else "unhealthy"
     redis: Check = "disabled"
     if settings.redis_url:
-        redis = "healthy" if await _ping_redis(settings.redis_url) else "unhealthy"
+        redis = "healthy" if await _redis_answers(settings.redis_url) else "unhealthy"
     ok = database == "healthy" and redis != "unhealthy"
     body = Health(
         status="ok" if ok else "degraded",
@@ -38,13 +38,20 @@ async def health(settings: NamedDependency[Settings], engine: NamedDependency[En
     return Response(body, status_code=200 if ok else 503)
 
 
-async def _ping_redis(url: str) -> bool:
-    from redis.asyncio import Redis
-
-    client = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+async def _redis_answers(url: str) -> bool:
     try:
-        return bool(await client.ping())
+        await ping_redis(url)
     except Exception:
         return False
+    return True
+
+
+async def ping_redis(url: str, timeout: float = 2) -> None:
+    """PING the Redis at `url`; raises what redis-py raises when it does not answer."""
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+    try:
+        await client.ping()
     finally:
         await client.aclose()

@@ -19,12 +19,19 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 @contextlib.contextmanager
-def unused_url() -> Iterator[str]:
-    """An http:// URL on a loopback port that is bound but never listens: connections are
-    refused, and no other server can take the port while the block runs."""
+def reserved_port() -> Iterator[int]:
+    """A loopback port that is bound but never listens: connections to it are refused, and no
+    other server can take it while the block runs."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+        yield sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def unused_url() -> Iterator[str]:
+    """An http:// URL on a reserved_port(): nothing answers there, nobody else can start to."""
+    with reserved_port() as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def wait_until_healthy(url: str, timeout: float = 30) -> bool:

@@ -9,6 +9,7 @@ import os
 import sqlite3
 from pathlib import Path
 
+import asyncpg
 from asyncpg import Pool
 from piccolo.apps.migrations.tables import Migration
 from piccolo.engine.base import Engine
@@ -79,6 +80,23 @@ def _prepare_sqlite(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.closing(sqlite3.connect(path)) as connection:
         connection.execute("PRAGMA journal_mode=WAL")
+
+
+# What opening a connection raises when the database is not there, refuses us, or its file
+# cannot be created (OverflowError: asyncpg's answer to a port above 65535).
+CONNECTION_ERRORS = (OSError, asyncio.TimeoutError, OverflowError, asyncpg.PostgresError, asyncpg.InterfaceError, sqlite3.Error)
+
+
+async def probe(url: str) -> None:
+    """Open one connection to the database at `url` and close it; raises one of CONNECTION_ERRORS."""
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.closing(sqlite3.connect(path)) as connection:
+            connection.execute("PRAGMA user_version")
+        return
+    connection = await asyncpg.connect(url, timeout=5)
+    await connection.close()
 
 
 async def connect(url: str) -> Engine:

@@ -302,6 +302,7 @@ async def ws_endpoint(socket: WebSocket[Any, Any, Any]) -> None:
     hub = state.hub
     sid = socket.query_params.get("clientId", "") or uuid.uuid4().hex
     await socket.accept()
+    state.observations.websocket_clients.append(sid)
     conn = Connection(socket)
     hub.register(sid, conn)
     writer = asyncio.create_task(conn.write_forever())

@@ -118,6 +118,11 @@ class ComfyDouble:
     def targeted_interrupts(self) -> int:
         return sum(1 for i in self.observations.interrupts if i.prompt_id is not None)
 
+    @property
+    def websocket_clients(self) -> list[str]:
+        """The clientId of every WebSocket connection since creation (across restarts), in order."""
+        return list(self.observations.websocket_clients)
+
     # -- live server state (read-only views) -----------------------------------------------------
     @property
     def state(self) -> ServerState:

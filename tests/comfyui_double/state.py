@@ -35,6 +35,7 @@ class Observations:
     def __init__(self) -> None:
         self.prompts: list[ReceivedPrompt] = []
         self.interrupts: list[InterruptRequest] = []
+        self.websocket_clients: list[str] = []  # the clientId of every /ws connection, in order
 
 
 class ServerState:

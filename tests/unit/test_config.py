@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
 import pytest
 
-from server.config import ConfigError, load_settings
+from server.config import ENV_VARS, FLAGS, ConfigError, load_settings
 
 
 def test_defaults_are_single_process_sqlite() -> None:
@@ -49,6 +50,27 @@ def test_bad_values_are_one_sentence(env: dict[str, str], words: str) -> None:
         load_settings(env)
     assert words in str(error.value)
     assert "\n" not in str(error.value)
+
+
+def _refuses_x(env: str) -> bool:
+    try:
+        load_settings({env: "x"})
+    except ConfigError:
+        return True
+    return False
+
+
+# Every setting that refuses "x": the numbers, the URLs (a host or a folder may well be called x).
+REFUSING_X = [env for env in sorted(ENV_VARS) if _refuses_x(env)]
+
+
+@pytest.mark.parametrize("env", REFUSING_X)
+def test_a_refused_setting_names_its_variable_and_only_a_flag_that_exists(env: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings({env: "x"})
+    field = ENV_VARS[env]
+    assert f"Invalid setting {env}" in str(error.value)
+    assert re.findall(r"--[a-z][a-z-]*", str(error.value)) == ([FLAGS[field]] if field in FLAGS else [])
 
 
 def test_cli_refuses_to_start_with_a_bad_setting() -> None:
