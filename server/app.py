@@ -30,6 +30,7 @@ from server.maintenance import retention
 from server.models.catalog import ModelCatalog
 from server.models.controller import list_models
 from server.outputs import serve_output
+from server.schema_viewer import ASSETS_ROUTER, RENDER_PLUGINS
 from server.storage import LocalStorage
 from server.uploads.controller import UploadController
 from server.worker.broker import JobQueue, make_broker
@@ -88,6 +89,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             serve_output,
             health,
             *live_events.ROUTES,
+            ASSETS_ROUTER,
         ],
         dependencies={
             "settings": Provide(lambda: settings, sync_to_thread=False),
@@ -114,7 +116,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             loggers={"httpx": {"level": "WARNING"}, "piccolo": {"level": "WARNING"}},
         ),
         request_max_body_size=settings.upload_max_bytes + BODY_MARGIN,
-        openapi_config=OpenAPIConfig(title="Studio", version="0.1.0", path="/schema"),
+        openapi_config=OpenAPIConfig(title="Studio", version="0.1.0", path="/schema", render_plugins=RENDER_PLUGINS),
     )
 
 
