@@ -9,7 +9,8 @@ from pathlib import Path
 import msgspec
 import pytest
 from PIL import Image
-from textual.widgets import Checkbox, Input, ProgressBar, Select, TextArea
+from textual.widgets import Checkbox, Input, OptionList, ProgressBar, Select, Static, TextArea
+from textual.widgets._footer import FooterKey
 
 from server.client.http import auth_headers
 from server.jobs.schemas import Job
@@ -37,13 +38,19 @@ def _fields(app: StudioApp) -> dict[str, ParamField]:
     return fields.by_name() if fields is not None and fields.is_mounted else {}
 
 
+def _shown(app: StudioApp, workflow: str) -> dict[str, ParamField]:
+    """The form's fields once they are `workflow`'s."""
+    fields = _fields(app)
+    return fields if fields and app.screen.current.workflow.name == workflow else {}
+
+
 async def _open_form(pilot, app: StudioApp, key: str, workflow: str) -> dict[str, ParamField]:
     await pilot.press(key)
     await until(pilot, lambda: isinstance(app.screen, JobFormScreen) and _fields(app), what="the form")
     picker = app.screen.query_one("#workflow", Select)
     if picker.value != workflow:
         picker.value = workflow
-        await until(pilot, lambda: app.screen.current is not None and app.screen.current.workflow.name == workflow and _fields(app), what=f"{workflow}'s fields")
+        await until(pilot, lambda: _shown(app, workflow), what=f"{workflow}'s fields")
     return _fields(app)
 
 
@@ -102,6 +109,94 @@ async def test_submit_from_the_form_watch_it_finish_open_it_and_remix_it(single_
         seed.query_one(Checkbox).value = True
         another = await _submitted(pilot, app, remix)
         assert another.job.params["seed"] == -1 and another.job.seed != job.seed
+
+
+async def test_the_form_says_why_nothing_can_be_submitted_until_its_workflows_load(single_stack: Stack) -> None:
+    app = StudioApp(single_stack.url)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await until(pilot, lambda: app.connection == "connected", what="the live feed")
+        await asyncio.to_thread(single_stack.api.stop)
+        await until(pilot, lambda: app.connection == "disconnected", what="the badge to say offline")
+
+        await pilot.press("n")
+        form = await until(pilot, lambda: app.screen if isinstance(app.screen, JobFormScreen) else None, what="the form")
+        await until(pilot, lambda: any(n.title == "Could not list the workflows" for n in app._notifications), what="the failed load")
+        await pilot.press("ctrl+s")
+        said = await until(pilot, lambda: [n.message for n in app._notifications if "No workflows to choose from" in n.message], what="why")
+        assert "Could not reach Studio" in said[0]
+        assert "Studio did not answer" in str(form.query_one("#workflow-note", Static).content)
+        assert not form.query("#workflow"), "no picker offering a made-up choice"
+
+        # Studio back: the form fills in by itself, and the picker offers only workflows.
+        await asyncio.to_thread(single_stack.restart_worker)
+        await until(pilot, lambda: _fields(app), timeout=30, what="the fields")
+        picker = form.query_one("#workflow", Select)
+        options = picker.query_one(OptionList)
+        offered = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        workflows = single_stack.http.get("/api/workflows").json()
+        assert offered == [f"{w['title']} ({w['name']})" for w in workflows]
+        assert picker.value == workflows[0]["name"]  # no job yet to take the last used one from
+        await pilot.press("ctrl+s")  # now Studio answers, with what is missing
+        await until(pilot, lambda: any("params.prompt" in n.message for n in app._notifications), what="Studio's refusal")
+
+
+async def test_switching_workflow_keeps_what_was_typed_for_the_parameters_both_have(single_stack: Stack) -> None:
+    app = StudioApp(single_stack.url)
+    async with app.run_test(size=(100, 32)) as pilot:
+        fields = await _open_form(pilot, app, "n", "text_to_image")
+        fields["prompt"].query_one(TextArea).focus()
+        await pilot.press(*"a red fox")
+        fields["steps"].query_one(Input).value = "33"
+
+        picker = app.screen.query_one("#workflow", Select)
+        picker.value = "text_to_image_unet"
+        unet = await until(pilot, lambda: _shown(app, "text_to_image_unet"), what="the other fields")
+        assert unet["prompt"].query_one(TextArea).text == "a red fox"
+        assert unet["steps"].query_one(Input).value == "33"
+        # What was not typed keeps this workflow's own defaults; a model of another folder stays too.
+        assert unet["cfg"].query_one(Input).value == "1.0"
+        assert unet["model"].query_one(Select).value == "z_image_turbo_bf16.safetensors"
+
+        unet["prompt"].query_one(TextArea).text = "a red fox in the snow"
+        picker.value = "text_to_image"
+        again = await until(pilot, lambda: _shown(app, "text_to_image"), what="the first fields again")
+        assert again["prompt"].query_one(TextArea).text == "a red fox in the snow"
+        assert (again["steps"].query_one(Input).value, again["cfg"].query_one(Input).value) == ("33", "7.0")
+        detail = await _submitted(pilot, app)
+        assert (detail.job.workflow, detail.job.prompt, detail.job.params["steps"]) == ("text_to_image", "a red fox in the snow", 33)
+
+
+def _footer(app: StudioApp) -> list[str]:
+    return [key.description for key in app.screen.query(FooterKey)]
+
+
+async def test_cancel_is_offered_for_queued_and_running_jobs_only(single_stack: Stack, double: ComfyDouble) -> None:
+    double.settings.step_seconds = 0.03
+    finished = await asyncio.to_thread(single_stack.wait, single_stack.submit(prompt="done already")["id"])
+    running = single_stack.submit(steps=150)
+    app = StudioApp(single_stack.url)
+    async with app.run_test(size=(120, 32)) as pilot:
+        active = app.screen.query_one(ActiveTable)
+        await until(pilot, lambda: (job := active.highlighted_job) is not None and job.status == "processing", what="the job to run")
+        await until(pilot, lambda: "Cancel" in _footer(app), what="cancel offered for the running job")
+        await pilot.press("tab")  # the latest outcomes
+        await until(pilot, lambda: app.screen.query_one(RecentTable).has_focus, what="the other table")
+        await until(pilot, lambda: "Cancel" not in _footer(app), what="no cancel for a finished job")
+        await pilot.press("c")
+        await pilot.pause(0.3)
+        assert not app._notifications and single_stack.job(finished["id"])["status"] == "finished"
+
+        app.open_job(msgspec.convert(finished, Job))
+        await until(pilot, lambda: isinstance(app.screen, JobDetailScreen), what="the finished job")
+        await until(pilot, lambda: "Remix" in _footer(app), what="the keys")
+        assert "Cancel" not in _footer(app)
+        await pilot.press("escape", "shift+tab", "enter")  # the running job's view
+        detail = await until(pilot, lambda: app.screen if isinstance(app.screen, JobDetailScreen) and app.screen.job.id != finished["id"] else None)
+        assert str(detail.job.id) == running["id"]
+        await until(pilot, lambda: "Cancel" in _footer(app), what="cancel offered while it runs")
+        await pilot.press("c")
+        await until(pilot, lambda: detail.job.status == "cancelled", what="the job to be cancelled")
+        await until(pilot, lambda: "Cancel" not in _footer(app), what="cancel gone once it ended")
 
 
 async def test_a_job_that_ended_before_its_view_opened_shows_how_it_ended(single_stack: Stack) -> None:
@@ -255,6 +350,33 @@ async def test_survives_the_server_restarting(single_stack: Stack) -> None:
         await pilot.press("1")
         recent = app.screen.query_one(RecentTable)
         await until(pilot, lambda: job["id"] in {str(j.id) for j in recent.jobs.values()}, what="the new job's outcome")
+
+
+async def test_history_loads_by_itself_when_studio_is_back(single_stack: Stack) -> None:
+    # Recent: the restarted Studio's retention sweep would remove older finished jobs.
+    start = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
+    await insert_jobs(single_stack, [job_row(n, start + datetime.timedelta(minutes=n), f"old job {n}") for n in range(2)])
+    app = StudioApp(single_stack.url)
+    async with app.run_test() as pilot:
+        await until(pilot, lambda: app.connection == "connected", what="the live feed")
+        await pilot.press("2")
+        screen = await until(pilot, lambda: app.screen if isinstance(app.screen, HistoryScreen) else None, what="history")
+        table, paging = screen.query_one(HistoryTable), screen.query_one("#paging", Static)
+        await until(pilot, lambda: table.complete and table.row_count == 2, what="the history")
+
+        await asyncio.to_thread(single_stack.api.stop)
+        await until(pilot, lambda: app.connection == "disconnected", what="the badge to say offline")
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: "Studio did not answer" in str(paging.content), what="the paging line to say why")
+        assert table.row_count == 0
+
+        # No key: the live feed's reconnection loads the history again.
+        await asyncio.to_thread(single_stack.restart_worker)
+        await until(pilot, lambda: table.complete and table.row_count == 2, timeout=30, what="the history to load by itself")
+        assert str(paging.content) == "2 jobs"
+        fox = single_stack.submit(prompt="a red fox")
+        await until(pilot, lambda: fox["id"] in table.jobs, what="the new job")
+        assert [job.prompt for job in table.jobs.values()] == ["a red fox", "old job 1", "old job 0"]
 
 
 async def test_an_api_key_travels_as_a_bearer_header_and_studio_ignores_it_for_now(single_stack: Stack) -> None:

@@ -73,6 +73,12 @@ class JobDetailScreen(StudioScreen[None]):
         self._show(new)
         if old.outputs != new.outputs:
             self._show_outputs()
+        if old.status != new.status:
+            self.refresh_bindings()  # cancel comes and goes with the status
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Hidden, not dimmed: a finished job has nothing to cancel.
+        return action != "cancel" or self.job.status in ACTIVE_STATUSES
 
     def watch_step(self, step: str) -> None:
         self.query_one("#step", Static).update(Text(step, style="dim"))

@@ -12,7 +12,7 @@ from textual.reactive import reactive
 from textual.widgets import DataTable, Footer, Static
 
 from server.client.errors import ClientError
-from server.events.schemas import JobCancelled, JobCreated, JobFailed, JobFinished, JobStatus, Message
+from server.events.schemas import JobCancelled, JobCreated, JobFailed, JobFinished, JobStatus, Message, QueueSnapshot
 from server.jobs.schemas import Job, JobFilters
 from tui.live import JobChange
 from tui.screens.base import StudioScreen
@@ -44,6 +44,10 @@ class HistoryScreen(StudioScreen[None]):
     def __init__(self) -> None:
         super().__init__()
         self._loading = False
+        # The last page or the workflows could not be loaded (Studio away): asked again when the
+        # live feed is back.
+        self._page_failed = False
+        self._workflows_failed = False
         # Jobs that came to match the filters, waiting to join the table.
         self._arrivals: dict[uuid.UUID, Job] = {}
 
@@ -84,32 +88,35 @@ class HistoryScreen(StudioScreen[None]):
     @work(exclusive=True, group="page")
     async def load_page(self, cursor: str | None) -> None:
         filters = self.filters
-        self._loading = True
+        self._loading, self._page_failed = True, False
         self._show_paging()
         try:
             page = await self.studio.api.jobs(filters, cursor=cursor, limit=PAGE)
         except ClientError as exc:
+            page = None
             self.notify(str(exc), title="Could not load the history", severity="error")
-            return
-        finally:
-            self._loading = False
-        if filters == self.filters:  # else a newer query is on its way
+        self._loading, self._page_failed = False, page is None
+        if page is not None and filters == self.filters:  # else a newer query is on its way
             self.table.add_page(page.items, page.next_cursor)
-            self._show_paging()
+        self._show_paging()
 
     @work(group="workflows")
     async def load_workflows(self) -> None:
         try:
             workflows = await self.studio.api.workflows()
         except ClientError as exc:
+            self._workflows_failed = True
             self.notify(str(exc), title="Could not list the workflows", severity="error")
             return
+        self._workflows_failed = False
         self.query_one(FilterBar).set_workflows([workflow.name for workflow in workflows])
 
     def _show_paging(self) -> None:
         count = self.table.row_count
         if self._loading:
             text = f"{count:,} jobs · loading…"
+        elif self._page_failed:
+            text = f"{count:,} jobs · Studio did not answer; loading again when it is back"
         elif self.table.complete:
             text = f"{count:,} jobs" if count else "No jobs match."
         else:
@@ -121,6 +128,8 @@ class HistoryScreen(StudioScreen[None]):
     def _on_live(self, message: Message) -> None:
         """Listed jobs change in place; jobs that come to match the filters join the list."""
         match message:
+            case QueueSnapshot():
+                self._reconnected()
             case JobCreated(job=job) | JobFinished(job=job):
                 self._arrived(job)
             case JobStatus(job_id=job_id, status=status) | JobFailed(job_id=job_id, status=status) | JobCancelled(
@@ -131,6 +140,13 @@ class HistoryScreen(StudioScreen[None]):
                 elif status in self.filters.statuses:
                     # Filtered by this status: the job may be new to the list (the event lacks the job).
                     self.fetch_arrival(job_id)
+
+    def _reconnected(self) -> None:
+        """The live feed is back (Studio restarted, the network returned): load what failed meanwhile."""
+        if self._workflows_failed:
+            self.load_workflows()
+        if self._page_failed:
+            self.load_page(self.table.next_cursor)  # the page that failed: the first one, or where paging stopped
 
     def _arrived(self, job: Job) -> None:
         if str(job.id) in self.table.jobs:

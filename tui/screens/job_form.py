@@ -10,9 +10,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Footer, Label, Select
+from textual.widgets import Button, Footer, Label, Select, Static
 
 from server.client.errors import ClientError
+from server.events.schemas import Message, QueueSnapshot
 from server.jobs.schemas import Job
 from server.workflows.schemas import WorkflowInfo
 from tui.screens.base import StudioScreen
@@ -44,14 +45,17 @@ class JobFormScreen(StudioScreen[None]):
         self.workflows: dict[str, WorkflowInfo] = {}
         self.models: dict[str, list[str]] = {}
         self._fields: dict[str, WorkflowFields] = {}
+        self._shown: WorkflowFields | None = None
+        # Why there is nothing to submit, until a workflow's fields are shown.
+        self._missing = "The workflows are still loading."
 
     def compose(self) -> ComposeResult:
         yield TopBar(f"Remix of {self.remix_of.id}" if self.remix_of else "New job")
         with VerticalScroll(id="form"):
-            with Horizontal(classes="field"):
+            # The picker comes when the workflows do: a "loading…" entry would be one more choice.
+            with Horizontal(classes="field", id="workflow-row"):
                 yield Label("Workflow", classes="field-label")
-                # A remix keeps its workflow: the parameters it carries over belong to it.
-                yield Select[str]([], prompt="loading…", id="workflow", compact=True, disabled=self.remix_of is not None)
+                yield Static("loading…", id="workflow-note")
             yield Vertical(id="workflow-fields")
             with Horizontal(id="buttons"):
                 yield Button("Submit (ctrl+s)", variant="primary", id="submit", compact=True)
@@ -59,13 +63,21 @@ class JobFormScreen(StudioScreen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.studio.live_events.subscribe(self, self._on_live)
         self.load()
+
+    def _on_live(self, message: Message) -> None:
+        if isinstance(message, QueueSnapshot) and not self.workflows:
+            self.load()  # Studio is back: the list it could not give before
 
     @work(exclusive=True, group="load")
     async def load(self) -> None:
+        note = self.query_one("#workflow-note", Static)
         try:
             workflows = await self.studio.api.workflows()
         except ClientError as exc:
+            self._missing = f"No workflows to choose from: {exc} The list loads by itself when Studio is back."
+            note.update("Studio did not answer; loading when it is back")
             self.notify(str(exc), title="Could not list the workflows", severity="error")
             return
         try:
@@ -75,14 +87,26 @@ class JobFormScreen(StudioScreen[None]):
             self.notify(str(exc), title="No model lists", severity="warning")
         self.workflows = {workflow.name: workflow for workflow in workflows}
         chosen = self.remix_of.workflow if self.remix_of else self._last_used()
-        picker = self.query_one("#workflow", Select)
-        picker.set_options((f"{workflow.title} ({workflow.name})", workflow.name) for workflow in workflows)
-        if chosen in self.workflows:
-            picker.value = chosen
-        elif chosen is not None:
-            self.notify(f"Studio has no workflow {chosen!r} any more.", severity="error")
-        else:
-            self.notify("Studio has no workflows: add a folder under its workflows directory.", severity="error")
+        if chosen not in self.workflows:
+            self._missing = (
+                f"Studio has no workflow {chosen!r} any more."
+                if chosen is not None
+                else "Studio has no workflows: add a folder under its workflows directory."
+            )
+            note.update("none")
+            self.notify(self._missing, severity="error")
+            return
+        # A remix keeps its workflow: the parameters it carries over belong to it.
+        picker = Select[str](
+            ((f"{workflow.title} ({workflow.name})", workflow.name) for workflow in workflows),
+            value=chosen,
+            allow_blank=False,
+            id="workflow",
+            compact=True,
+            disabled=self.remix_of is not None,
+        )
+        await note.remove()
+        await self.query_one("#workflow-row").mount(picker)
 
     def _last_used(self) -> str | None:
         """The workflow of the latest outcome, else the first one."""
@@ -91,22 +115,24 @@ class JobFormScreen(StudioScreen[None]):
 
     @on(Select.Changed, "#workflow")
     async def _workflow_chosen(self, event: Select.Changed) -> None:
-        """Show the workflow's fields; each workflow keeps its own, so switching back loses nothing."""
+        """Show the workflow's fields, with what was typed for the same parameters of the one before."""
         workflow = self.workflows.get(event.value) if isinstance(event.value, str) else None
         if workflow is None:
             return
-        for shown in self._fields.values():
-            shown.display = False
         if (fields := self._fields.get(workflow.name)) is None:
             fields = self._fields[workflow.name] = WorkflowFields(workflow, initial_values(workflow, self.remix_of), self.models)
             await self.query_one("#workflow-fields").mount(fields)
+        if self._shown is not None:
+            self._shown.display = False
+            fields.take_edits(self._shown)
+        self._shown = fields
         fields.display = True
         fields.focus_first()
 
     @property
     def current(self) -> WorkflowFields | None:
-        workflow = self.query_one("#workflow", Select).value
-        return self._fields.get(workflow) if isinstance(workflow, str) else None
+        """The fields of the chosen workflow, once they are shown."""
+        return self._shown
 
     @on(Button.Pressed, "#submit")
     def action_submit(self) -> None:
@@ -119,6 +145,7 @@ class JobFormScreen(StudioScreen[None]):
     @work(exclusive=True, group="submit")
     async def submit(self) -> None:
         if (fields := self.current) is None:
+            self.notify(self._missing, title="Not submitted", severity="warning")
             return
         try:
             params = await self._params(fields)

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
-from server.jobs.schemas import Job
+from server.jobs.schemas import ACTIVE_STATUSES, Job
 from tui.screens.base import StudioScreen
 from tui.widgets.job_table import JobTable
 from tui.widgets.queue.tables import ActiveTable, RecentTable
@@ -32,6 +32,7 @@ class QueueScreen(StudioScreen[None]):
         super().__init__()
         self._dirty = False
         self._shown_at = 0.0
+        self._can_cancel = False
 
     def compose(self) -> ComposeResult:
         yield TopBar("Queue")
@@ -72,11 +73,29 @@ class QueueScreen(StudioScreen[None]):
                 totals += f" · the first {min(SHOWN, len(active))} shown"
         self.query_one("#totals", Static).update(totals)
         self._dirty, self._shown_at = False, time.monotonic()
+        self._offer_cancel()
 
     def _job(self) -> Job | None:
         """The highlighted job of the focused table (the active one when neither has focus)."""
         table = self.focused if isinstance(self.focused, JobTable) else self.query_one(ActiveTable)
         return table.highlighted_job
+
+    # Cancel is offered for a queued or running job only: the footer follows the highlight.
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action != "cancel" or self._can_cancel
+
+    def _offer_cancel(self) -> None:
+        can_cancel = (job := self._job()) is not None and job.status in ACTIVE_STATUSES
+        if can_cancel != self._can_cancel:
+            self._can_cancel = can_cancel
+            self.refresh_bindings()
+
+    def on_data_table_row_highlighted(self, _: DataTable.RowHighlighted) -> None:
+        self._offer_cancel()
+
+    def on_descendant_focus(self) -> None:
+        self._offer_cancel()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if isinstance(event.data_table, JobTable) and (job := event.data_table.jobs.get(event.row_key.value or "")):

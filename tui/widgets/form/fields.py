@@ -41,16 +41,46 @@ class ParamField(Horizontal):
         self._control = self.control()
         yield self._control
 
+    def on_mount(self) -> None:
+        # What the controls held before the user came: only edits travel to another workflow.
+        self._untouched = self.entered()
+
     def control(self) -> Widget:
         raise NotImplementedError
 
+    def _widgets(self) -> list[Widget]:
+        return [self._control, *self._control.query("*")]
+
     def focus_control(self) -> None:
-        focusable = [widget for widget in (self._control, *self._control.query("*")) if widget.focusable]
+        focusable = [widget for widget in self._widgets() if widget.focusable]
         if focusable:
             focusable[0].focus()
 
     def value(self) -> Any:
         raise NotImplementedError
+
+    # --- what was typed, carried to the same parameter of another workflow ------------------
+
+    def entered(self) -> tuple[Any, ...]:
+        """What the controls hold, as the user left them (valid or not)."""
+        return tuple(widget.text if isinstance(widget, TextArea) else widget.value for widget in self._valued())
+
+    def edited(self) -> bool:
+        return self.entered() != self._untouched
+
+    def same_kind(self, other: ParamField) -> bool:
+        """The same parameter in another workflow: its name, type and model folder."""
+        return (self.param.name, self.param.type, self.param.folder) == (other.param.name, other.param.type, other.param.folder)
+
+    def enter(self, entered: tuple[Any, ...]) -> None:
+        for widget, value in zip(self._valued(), entered):
+            if isinstance(widget, TextArea):
+                widget.text = value
+            else:
+                widget.value = value
+
+    def _valued(self) -> list[Widget]:
+        return [widget for widget in self._widgets() if isinstance(widget, (Input, TextArea, Select, Checkbox))]
 
 
 class TextField(ParamField):
@@ -104,6 +134,11 @@ class ChoiceField(ParamField):
     def value(self) -> str | None:
         value = self.query_one(Select).value
         return value if isinstance(value, str) else None
+
+    def enter(self, entered: tuple[Any, ...]) -> None:
+        # A choice this workflow does not offer (another sampler list) keeps its own default.
+        if all(value in (option for _, option in self.options) for value in entered):
+            super().enter(entered)
 
 
 class SeedField(ParamField):

@@ -31,3 +31,10 @@ class WorkflowFields(Vertical):
 
     def by_name(self) -> dict[str, ParamField]:
         return {field.param.name: field for field in self.fields}
+
+    def take_edits(self, other: WorkflowFields) -> None:
+        """What was typed into `other` (the workflow shown before) for parameters this one has too."""
+        mine = self.by_name()
+        for field in other.fields:
+            if (same := mine.get(field.param.name)) is not None and same.same_kind(field) and field.edited():
+                same.enter(field.entered())
