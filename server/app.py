@@ -15,10 +15,11 @@ from litestar.logging.config import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from piccolo.engine.base import Engine
 
+from server import websocket_docs
 from server.config import Settings
 from server.db.engine import connect, disconnect
 from server.error_log import log_exception
-from server.errors import ErrorBody, FieldError, StudioError
+from server.errors import ErrorBody, FieldError, StudioError, clip
 from server.events import app as live_events
 from server.events.bus import EventBus
 from server.health import health
@@ -30,16 +31,15 @@ from server.maintenance import retention
 from server.models.catalog import ModelCatalog
 from server.models.controller import list_models
 from server.outputs import serve_output
+from server.request_body import JSON_MAX_BYTES, TOO_LARGE, StudioRequest
 from server.schema_viewer import ASSETS_ROUTER, RENDER_PLUGINS
 from server.storage import LocalStorage
 from server.uploads.controller import UploadController
+from server.uploads.service import UploadService
 from server.worker.broker import JobQueue, make_broker
 from server.worker.runtime import WorkerRuntime, start_worker
 from server.workflows.controller import WorkflowController
 from server.workflows.registry import WorkflowRegistry
-
-# Multipart overhead on top of the upload limit, so the image limit is the one users hit.
-BODY_MARGIN = 64 * 1024
 
 
 def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
@@ -51,6 +51,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
     events = EventBus(settings)
     models = ModelCatalog(settings.comfy_urls)
     jobs = JobService(workflows, storage, JobQueue(broker), events, models)
+    uploads = UploadService(settings, storage)
 
     @asynccontextmanager
     async def database(app: Litestar) -> AsyncIterator[None]:
@@ -90,12 +91,14 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             health,
             *live_events.ROUTES,
             ASSETS_ROUTER,
+            *websocket_docs.ROUTES,
         ],
         dependencies={
             "settings": Provide(lambda: settings, sync_to_thread=False),
             "storage": Provide(lambda: storage, sync_to_thread=False),
             "workflows": Provide(lambda: workflows, sync_to_thread=False),
             "jobs": Provide(lambda: jobs, sync_to_thread=False),
+            "uploads": Provide(lambda: uploads, sync_to_thread=False),
             "models": Provide(lambda: models, sync_to_thread=False),
             "events": Provide(lambda: events, sync_to_thread=False),
             "engine": Provide(provide_engine, sync_to_thread=False),
@@ -115,7 +118,9 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             # One line per ComfyUI request is noise; warnings and errors still show.
             loggers={"httpx": {"level": "WARNING"}, "piccolo": {"level": "WARNING"}},
         ),
-        request_max_body_size=settings.upload_max_bytes + BODY_MARGIN,
+        # JSON bodies; POST /api/uploads reads and limits its form itself.
+        request_max_body_size=JSON_MAX_BYTES,
+        request_class=StudioRequest,
         openapi_config=OpenAPIConfig(title="Studio", version="0.1.0", path="/schema", render_plugins=RENDER_PLUGINS),
     )
 
@@ -129,7 +134,9 @@ def http_error(request: Request, exc: HTTPException) -> Response[ErrorBody]:
     errors: list[FieldError] = []
     detail = exc.detail
     if isinstance(exc, NotFoundException) and detail == "Not Found":
-        detail = f"Nothing at {request.method} {request.url.path} (job ids are UUIDs; see /schema for the routes)."
+        detail = f"Nothing at {request.method} {clip(request.url.path, 200)} (job ids are UUIDs; see /schema for the routes)."
+    if exc.status_code == 413:
+        detail = TOO_LARGE
     if isinstance(exc, ValidationException) and isinstance(exc.extra, list):
         errors = [
             FieldError(

@@ -1,10 +1,40 @@
-"""Studio's refusals: each is an HTTP status plus a sentence naming the field and the reason."""
+"""Studio's refusals: each is an HTTP status plus a sentence naming the field and the reason.
+
+A refusal stays small whatever was sent: it lists at most MAX_LISTED field errors (then
+"and N more") and quotes the client's values only through `echo`, cut to a few dozen characters.
+"""
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Iterable
 
 import msgspec
+from litestar.openapi import ResponseSpec
+
+MAX_LISTED = 20
+
+_echo = reprlib.Repr()
+_echo.maxstring = _echo.maxother = _echo.maxlong = 40
+_echo.maxlevel = 2
+
+
+def clip(text: str, limit: int = 60) -> str:
+    """Client-chosen text (an unknown parameter's name, a path) as a refusal names it: cut short."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def echo(value: object) -> str:
+    """`value` as a refusal quotes it: its repr, cut short (strings, numbers, nested lists alike)."""
+    return clip(_echo.repr(value), 80)
+
+
+def has_nul(text: str) -> bool:
+    # PostgreSQL cannot store U+0000 in text, and no prompt or name needs it: refused everywhere.
+    return "\x00" in text
+
+
+NUL_MESSAGE = "must not contain NUL (U+0000) characters"
 
 
 class FieldError(msgspec.Struct, frozen=True):
@@ -18,6 +48,22 @@ class ErrorBody(msgspec.Struct):
     errors: list[FieldError] = msgspec.field(default_factory=list)
 
 
+# What each refusal means, for the OpenAPI description of the routes that can answer it.
+_MEANINGS = {
+    400: "Bad input: the field and the reason, in `detail` and `errors`",
+    404: "No such job, workflow, upload or file",
+    409: "The job's status does not allow this action",
+    413: "The body is over the size limit",
+    426: "Not a WebSocket handshake",
+    503: "A store or ComfyUI is unreachable",
+}
+
+
+def error_responses(*codes: int) -> dict[int, ResponseSpec]:
+    """The OpenAPI `responses` of a route's refusals, every one an ErrorBody."""
+    return {code: ResponseSpec(ErrorBody, description=_MEANINGS[code], generate_examples=False) for code in codes}
+
+
 class StudioError(Exception):
     status_code = 400
 
@@ -27,9 +73,14 @@ class StudioError(Exception):
         self.errors = list(errors)
 
     @classmethod
-    def from_fields(cls, errors: list[FieldError]) -> StudioError:
-        detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
-        return cls(detail, errors)
+    def from_fields(cls, errors: list[FieldError], unlisted: int = 0) -> StudioError:
+        """The first MAX_LISTED errors in full; the rest (and `unlisted` ones never built) counted."""
+        listed = errors[:MAX_LISTED]
+        more = unlisted + len(errors) - len(listed)
+        detail = "; ".join(f"{e.field}: {e.message}" for e in listed)
+        if more:
+            detail += f"; and {more} more"
+        return cls(detail, listed)
 
 
 class BadRequest(StudioError):

@@ -8,7 +8,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
-from server.jobs.schemas import Job, JobCreate, JobFilters, JobPage, RemixRequest, Status
+from server.errors import error_responses
+from server.jobs.schemas import OFFSET_MAX, PAGE_MAX, Job, JobCreate, JobFilters, JobPage, RemixRequest, Status, WorkflowName
 from server.jobs.service import JobService
 
 Jobs = NamedDependency[JobService]
@@ -19,45 +20,50 @@ class JobController(Controller):
     path = "/api/jobs"
     tags = ["jobs"]
 
-    @post("/", status_code=HTTP_202_ACCEPTED, summary="Submit a job")
+    @post("/", status_code=HTTP_202_ACCEPTED, summary="Submit a job", responses=error_responses(400, 413))
     async def create_job(self, data: JSONBody[JobCreate], jobs: Jobs) -> Job:
         return await jobs.create(data)
 
-    @get("/", summary="History, newest first")
+    @get("/", summary="History, newest first", responses=error_responses(400))
     async def list_jobs(
         self,
         jobs: Jobs,
         status: Annotated[list[Status] | None, QueryParameter(description="Repeat for several")] = None,
-        workflow: FromQuery[str | None] = None,
+        workflow: FromQuery[WorkflowName | None] = None,
         favorite: FromQuery[bool | None] = None,
         q: Annotated[str | None, QueryParameter(description="Text contained in the prompt", max_length=500)] = None,
         cursor: Annotated[str | None, QueryParameter(description="next_cursor of the previous page")] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=200, description="Page size, 1-200")] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=PAGE_MAX, description=f"Page size, 1-{PAGE_MAX}")] = 50,
+        offset: Annotated[int, QueryParameter(ge=0, le=OFFSET_MAX, description="Rows to skip (cursors are faster)")] = 0,
     ) -> JobPage:
         filters = JobFilters(statuses=tuple(status or ()), workflow=workflow, favorite=favorite, text=q or None)
         return await jobs.list(filters, limit=limit, cursor=cursor, offset=offset)
 
-    @get("/{job_id:uuid}", summary="One job")
+    @get("/{job_id:uuid}", summary="One job", responses=error_responses(404))
     async def get_job(self, job_id: JobId, jobs: Jobs) -> Job:
         return await jobs.get(job_id)
 
-    @post("/{job_id:uuid}/cancel", status_code=200, summary="Cancel a job")
+    @post("/{job_id:uuid}/cancel", status_code=200, summary="Cancel a job", responses=error_responses(404, 409))
     async def cancel_job(self, job_id: JobId, jobs: Jobs) -> Job:
         return await jobs.cancel(job_id)
 
-    @post("/{job_id:uuid}/remix", status_code=HTTP_202_ACCEPTED, summary="A new job from this one's parameters")
+    @post(
+        "/{job_id:uuid}/remix",
+        status_code=HTTP_202_ACCEPTED,
+        summary="A new job from this one's parameters",
+        responses=error_responses(400, 404, 413),
+    )
     async def remix_job(self, job_id: JobId, jobs: Jobs, data: JSONBody[RemixRequest | None] = None) -> Job:
         return await jobs.remix(job_id, data or RemixRequest())
 
-    @put("/{job_id:uuid}/favorite", summary="Mark as favorite")
+    @put("/{job_id:uuid}/favorite", summary="Mark as favorite", responses=error_responses(404))
     async def add_favorite(self, job_id: JobId, jobs: Jobs) -> Job:
         return await jobs.set_favorite(job_id, True)
 
-    @delete("/{job_id:uuid}/favorite", status_code=200, summary="Unmark as favorite")
+    @delete("/{job_id:uuid}/favorite", status_code=200, summary="Unmark as favorite", responses=error_responses(404))
     async def remove_favorite(self, job_id: JobId, jobs: Jobs) -> Job:
         return await jobs.set_favorite(job_id, False)
 
-    @delete("/{job_id:uuid}", status_code=HTTP_204_NO_CONTENT, summary="Delete a job and its files")
+    @delete("/{job_id:uuid}", status_code=HTTP_204_NO_CONTENT, summary="Delete a job and its files", responses=error_responses(404, 409))
     async def delete_job(self, job_id: JobId, jobs: Jobs) -> None:
         await jobs.delete(job_id)

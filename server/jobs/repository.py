@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 import msgspec
+from piccolo.columns import BigInt, Integer, Varchar
 from piccolo.columns.combination import WhereRaw
 
 from server.db.tables import Job as JobRow
@@ -13,6 +14,19 @@ from server.jobs.cursor import Cursor
 from server.jobs.schemas import Job, JobFilters
 
 _LIVE = JobRow.is_deleted == False  # noqa: E712 - Piccolo builds SQL from the comparison
+
+
+def misfit(column_name: str, value: Any) -> str | None:
+    """Why `value` does not fit the jobs column `column_name` (longer than a sized text column,
+    outside an integer column's range), or None: checked before the insert, which would fail."""
+    column = JobRow._meta.get_column_by_name(column_name)
+    if isinstance(column, Varchar) and isinstance(value, str) and len(value) > column.length:
+        return f"is {len(value)} characters long; the limit is {column.length}"
+    if isinstance(column, Integer) and isinstance(value, int):
+        bound = 2**63 if isinstance(column, BigInt) else 2**31
+        if not -bound <= value < bound:
+            return f"must be from {-bound} to {bound - 1}"
+    return None
 
 
 def to_job(row: dict[str, Any]) -> Job:

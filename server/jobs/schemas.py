@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -12,9 +12,16 @@ Status = Literal["queued", "processing", "finished", "failed", "cancelled"]
 ACTIVE_STATUSES: tuple[Status, ...] = ("queued", "processing")
 TERMINAL_STATUSES: tuple[Status, ...] = ("finished", "failed", "cancelled")
 
+# Paging bounds: a history page, and how far an offset may skip (the databases' OFFSET takes a
+# 64-bit integer at most; a billion is far past any history).
+PAGE_MAX = 200
+OFFSET_MAX = 1_000_000_000
+# As long as the jobs.workflow column allows.
+WorkflowName = Annotated[str, msgspec.Meta(max_length=100)]
+
 
 class JobCreate(msgspec.Struct, forbid_unknown_fields=True):
-    workflow: str
+    workflow: WorkflowName
     params: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
@@ -22,7 +29,7 @@ class RemixRequest(msgspec.Struct, forbid_unknown_fields=True):
     # Parameters to change; everything else, the seed included, comes from the original job.
     # Give "seed": -1 for a new random seed.
     params: dict[str, Any] = msgspec.field(default_factory=dict)
-    workflow: str | None = None
+    workflow: WorkflowName | None = None
 
 
 class Output(msgspec.Struct, kw_only=True):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from server.errors import BadRequest, Conflict, FieldError, NotFound
+from server.errors import NUL_MESSAGE, BadRequest, Conflict, FieldError, NotFound, echo, has_nul
 from server.events.bus import EventBus
 from server.events.schemas import JobCancelled, JobCreated
 from server.jobs import repository, transitions
@@ -36,20 +36,23 @@ class JobService:
     async def create(self, request: JobCreate, *, owner: str | None = None, remix_of: uuid.UUID | None = None) -> Job:
         workflow = self.workflows.get(request.workflow)
         resolved, errors = resolve(workflow, request.params)
-        present = await uploads.existing_names(list(resolved.images.values()))
-        errors += [
-            FieldError(f"params.{name}", f"no upload named {upload!r}; upload the image with POST /api/uploads first")
-            for name, upload in resolved.images.items()
-            if upload not in present
-        ]
-        errors += await self._check_models(workflow, resolved.values)
-        if errors:
-            raise BadRequest.from_fields(errors)
         values = resolved.values
-        width, height = dimensions(workflow, values)
         row: dict[str, Any] = {
             name: values[name] for name in COLUMN_PARAMS if name in values and values[name] is not None
         }
+        errors += [
+            FieldError(f"params.{name}", problem) for name, value in row.items() if (problem := repository.misfit(name, value))
+        ]
+        present = await uploads.existing_names(list(resolved.images.values()))
+        errors += [
+            FieldError(f"params.{name}", f"no upload named {echo(upload)}; upload the image with POST /api/uploads first")
+            for name, upload in resolved.images.items()
+            if upload not in present
+        ]
+        errors += await self._check_models(workflow, values)
+        if errors:
+            raise BadRequest.from_fields(errors, resolved.unlisted)
+        width, height = dimensions(workflow, values)
         job = await repository.insert(
             {
                 **row,
@@ -81,7 +84,7 @@ class JobService:
             if values[name] not in available:
                 listed = ", ".join(available) or "none"
                 errors.append(
-                    FieldError(f"params.{name}", f"{values[name]!r} is not in ComfyUI's {param.folder}; available: {listed}")
+                    FieldError(f"params.{name}", f"{echo(values[name])} is not in ComfyUI's {param.folder}; available: {listed}")
                 )
         return errors
 
@@ -92,6 +95,9 @@ class JobService:
         return job
 
     async def list(self, filters: JobFilters, *, limit: int, cursor: str | None = None, offset: int = 0) -> JobPage:
+        nul = [FieldError(name, NUL_MESSAGE) for name, text in (("q", filters.text), ("workflow", filters.workflow)) if text and has_nul(text)]
+        if nul:
+            raise BadRequest.from_fields(nul)
         position = decode_cursor(cursor) if cursor else None
         jobs, more = await repository.page(filters, limit=limit, cursor=position, offset=offset)
         next_cursor = encode_cursor(Cursor(jobs[-1].created_at, jobs[-1].id)) if more and jobs else None

@@ -12,7 +12,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_202_ACCEPTED
 
-from server.jobs.schemas import Job, JobCreate, JobFilters, Status
+from server.errors import BadRequest, FieldError, error_responses
+from server.jobs.schemas import OFFSET_MAX, PAGE_MAX, Job, JobCreate, JobFilters, Status
 from server.jobs.service import JobService
 
 DEFAULT_WORKFLOW = "text_to_image"
@@ -70,27 +71,38 @@ class LegacyController(Controller):
     path = "/api"
     tags = ["original system (aliases)"]
 
-    @post("/generate", status_code=HTTP_202_ACCEPTED, summary="Alias: submit a job from flat fields")
+    @post(
+        "/generate",
+        status_code=HTTP_202_ACCEPTED,
+        summary="Alias: submit a job from flat fields",
+        responses=error_responses(400, 413),
+    )
     async def generate(self, data: JSONBody[dict[str, Any]], jobs: NamedDependency[JobService]) -> LegacyTask:
         params = dict(data)
-        workflow = params.pop("workflow", None) or DEFAULT_WORKFLOW
-        return legacy_task(await jobs.create(JobCreate(workflow=str(workflow), params=params)))
+        try:
+            request = msgspec.convert({"workflow": params.pop("workflow", None) or DEFAULT_WORKFLOW, "params": params}, JobCreate)
+        except msgspec.ValidationError:
+            problem = "must be a workflow name of at most 100 characters (GET /api/workflows lists them)"
+            raise BadRequest.from_fields([FieldError("workflow", problem)]) from None
+        return legacy_task(await jobs.create(request))
 
-    @get("/status/{job_id:uuid}", summary="Alias of GET /api/jobs/{id}")
+    @get("/status/{job_id:uuid}", summary="Alias of GET /api/jobs/{id}", responses=error_responses(404))
     async def status(self, job_id: FromPath[uuid.UUID], jobs: NamedDependency[JobService]) -> LegacyTask:
         return legacy_task(await jobs.get(job_id))
 
-    @post("/cancel/{job_id:uuid}", status_code=200, summary="Alias of POST /api/jobs/{id}/cancel")
+    @post(
+        "/cancel/{job_id:uuid}", status_code=200, summary="Alias of POST /api/jobs/{id}/cancel", responses=error_responses(404, 409)
+    )
     async def cancel(self, job_id: FromPath[uuid.UUID], jobs: NamedDependency[JobService]) -> LegacyCancel:
         await jobs.cancel(job_id)
         return LegacyCancel(success=True, message="Task cancelled")
 
-    @get("/history", summary="Alias of GET /api/jobs with limit/offset")
+    @get("/history", summary="Alias of GET /api/jobs with limit/offset", responses=error_responses(400))
     async def history(
         self,
         jobs: NamedDependency[JobService],
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=PAGE_MAX)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0, le=OFFSET_MAX)] = 0,
     ) -> LegacyHistory:
         page = await jobs.list(JobFilters(), limit=limit, offset=offset)
         return LegacyHistory(history=[legacy_task(job) for job in page.items], limit=limit, offset=offset)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import copy
+import math
 import secrets
 from typing import Any
 
 import msgspec
 
-from server.errors import FieldError
+from server.errors import MAX_LISTED, NUL_MESSAGE, FieldError, echo, clip, has_nul
 from server.workflows.manifest import (
     RANDOM_SEED_MAX,
     SEED_MAX,
@@ -31,14 +32,12 @@ class ResolvedParams(msgspec.Struct, frozen=True):
     values: dict[str, Any]
     # Image parameter -> upload name; the caller checks the uploads exist.
     images: dict[str, str]
+    # Unknown parameters past the first MAX_LISTED: counted, not listed.
+    unlisted: int = 0
 
 
 def resolve(workflow: Workflow, submitted: dict[str, Any]) -> tuple[ResolvedParams, list[FieldError]]:
-    errors = [
-        FieldError(f"params.{name}", f"unknown parameter; {workflow.name} takes: {', '.join(workflow.manifest.params)}")
-        for name in submitted
-        if name not in workflow.manifest.params
-    ]
+    errors, unlisted = _unknown(workflow, submitted)
     values: dict[str, Any] = {}
     images: dict[str, str] = {}
     for name, param in workflow.manifest.params.items():
@@ -61,7 +60,19 @@ def resolve(workflow: Workflow, submitted: dict[str, Any]) -> tuple[ResolvedPara
         if isinstance(param, ImageParam) and value is not None:
             images[name] = value
         values[name] = value
-    return ResolvedParams(values=values, images=images), errors
+    return ResolvedParams(values=values, images=images, unlisted=unlisted), errors
+
+
+def _unknown(workflow: Workflow, submitted: dict[str, Any]) -> tuple[list[FieldError], int]:
+    """Errors for the first MAX_LISTED unknown parameters (the first one says what the workflow
+    takes, once) and how many more there are."""
+    unknown = [name for name in submitted if name not in workflow.manifest.params]
+    takes = f"unknown parameter; {workflow.name} takes: {', '.join(workflow.manifest.params)}"
+    errors = [
+        FieldError(f"params.{clip(name)}", takes if i == 0 else "unknown parameter")
+        for i, name in enumerate(unknown[:MAX_LISTED])
+    ]
+    return errors, len(unknown) - len(errors)
 
 
 def with_seed(workflow: Workflow, params: dict[str, Any], seed: int | None) -> dict[str, Any]:
@@ -77,6 +88,10 @@ def _is_int(value: Any) -> bool:
 
 
 def _check(param: Param, value: Any) -> str | None:
+    """Why `value` is not valid for `param`, or None. The JSON type is checked first, for every
+    type: a list or an object where a name belongs is refused, never looked up."""
+    if isinstance(value, str) and has_nul(value):
+        return NUL_MESSAGE
     match param:
         case TextParam():
             if not isinstance(value, str):
@@ -86,21 +101,13 @@ def _check(param: Param, value: Any) -> str | None:
             if len(value) > param.max_length:
                 return f"is {len(value)} characters long; the limit is {param.max_length}"
         case IntegerParam() | NumberParam():
-            numeric = _is_int(value) if isinstance(param, IntegerParam) else (
-                _is_int(value) or isinstance(value, float)
-            )
-            if not numeric:
-                return "must be an integer" if isinstance(param, IntegerParam) else "must be a number"
-            if param.min is not None and value < param.min:
-                return f"must be at least {param.min} (got {value})"
-            if param.max is not None and value > param.max:
-                return f"must be at most {param.max} (got {value})"
+            return _number_problem(param, value)
         case ChoiceParam():
-            if value not in param.choices:
-                return f"{value!r} is not one of: {', '.join(param.choices)}"
+            if not isinstance(value, str) or value not in param.choices:
+                return f"{echo(value)} is not one of: {', '.join(param.choices)}"
         case AspectRatioParam():
-            if value not in param.presets:
-                return f"{value!r} is not one of: {', '.join(param.presets)}"
+            if not isinstance(value, str) or value not in param.presets:
+                return f"{echo(value)} is not one of: {', '.join(param.presets)}"
         case SeedParam():
             if not _is_int(value) or not -1 <= value <= SEED_MAX:
                 return f"must be -1 (random) or an integer from 0 to {SEED_MAX}"
@@ -110,6 +117,27 @@ def _check(param: Param, value: Any) -> str | None:
         case ImageParam():
             if not isinstance(value, str) or not value:
                 return "must be the name of an upload (from POST /api/uploads)"
+    return None
+
+
+def _finite(value: int | float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer past the float range
+        return False
+
+
+def _number_problem(param: IntegerParam | NumberParam, value: Any) -> str | None:
+    if isinstance(param, IntegerParam) and not _is_int(value):
+        return "must be an integer"
+    if not _is_int(value) and not isinstance(value, float):
+        return "must be a number"
+    if isinstance(param, NumberParam) and not _finite(value):
+        return "must be a finite number"
+    if param.min is not None and value < param.min:
+        return f"must be at least {param.min} (got {echo(value)})"
+    if param.max is not None and value > param.max:
+        return f"must be at most {param.max} (got {echo(value)})"
     return None
 
 
