@@ -133,7 +133,10 @@ def setting_name(field: str, flags: Collection[str] = FLAGS) -> str:
 
 def display_url(url: str) -> str:
     """`url` with its password masked, for messages and logs."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # not a URL at all: nothing to mask
+        return url
     if parts.password is None:
         return url
     return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)))
@@ -164,6 +167,14 @@ def _check_urls(settings: Settings, flags: Collection[str]) -> None:
             raise ConfigError(
                 f"Invalid setting {setting_name('comfy_urls', flags)}: {url!r} must start with http:// or https://."
             )
+    urls = [("database_url", settings.database_url), ("redis_url", settings.redis_url)]
+    for field, url in [*urls, *(("comfy_urls", url) for url in settings.comfy_urls)]:
+        try:
+            urlsplit(url).port  # reading the port checks the host and the port
+        except ValueError as exc:
+            raise ConfigError(
+                f"Invalid setting {setting_name(field, flags)}: {display_url(url)!r} is not a URL ({exc})."
+            ) from None
 
 
 def _check_origins(settings: Settings) -> None:

@@ -43,6 +43,8 @@ def test_environment_then_flags() -> None:
         ({"STUDIO_DATABASE_URL": "mysql://x/y"}, "neither sqlite:///<path> nor postgres://"),
         ({"STUDIO_REDIS_URL": "localhost:6379"}, "must start with redis://"),
         ({"STUDIO_COMFY_URL": "gpu1:8188"}, "must start with http://"),
+        ({"STUDIO_COMFY_URL": "http://[::1"}, "STUDIO_COMFY_URL / --comfy-url: 'http://[::1' is not a URL (Invalid IPv6 URL)"),
+        ({"STUDIO_DATABASE_URL": "postgres://u:pw@db:99999/x"}, "'postgres://u:***@db:99999/x' is not a URL (Port out of range"),
     ],
 )
 def test_bad_values_are_one_sentence(env: dict[str, str], words: str) -> None:
