@@ -108,6 +108,13 @@ def test_a_data_dir_that_is_a_file(command: str, tmp_path: Path, comfy_url: str,
     assert_one_sentence(result, f"The data dir {data} is a file, not a folder", "set STUDIO_DATA_DIR / --data-dir")
 
 
+def test_a_data_dir_that_cannot_be_created(tmp_path: Path) -> None:
+    (tmp_path / "volume").write_text("a file where a folder should be")
+    data = tmp_path / "volume" / "data"
+    result = studio("migrate", "--data-dir", str(data))
+    assert_one_sentence(result, f"The data dir {data} is not usable (Not a directory)", "set STUDIO_DATA_DIR / --data-dir")
+
+
 @pytest.mark.parametrize("command", ["serve", "worker", "migrate"])
 def test_an_unreachable_postgresql(command: str, tmp_path: Path, comfy_url: str, closed_port: int) -> None:
     database = f"postgres://studio:secret@127.0.0.1:{closed_port}/studio"
