@@ -78,6 +78,12 @@ def write_output(
             for x in range(width)
         ]
     )
+    return store_output(stack, n, filename, image)
+
+
+def store_output(stack: Stack, n: int, filename: str, image: Image.Image) -> dict[str, Any]:
+    """`image` stored as job n's output; returns the output record (which says 16 times its size, as a full output would)."""
+    width, height = image.size
     folder: Path = stack.data_dir / "outputs" / str(job_id(n))
     folder.mkdir(parents=True, exist_ok=True)
     image.save(folder / filename)

@@ -14,16 +14,17 @@ from textual.widgets import Static
 from textual_image.renderable import Image as BestRenderable
 from textual_image.renderable import SixelImage, TGPImage
 from textual_image.widget import HalfcellImage, get_cell_size
-from textual_image.widget import Image as BestImage
+from textual_image.widget import TGPImage as TGPPreview
 
 from server.client.errors import ClientError
 from server.client.http import StudioClient
 from server.jobs.schemas import Output
+from tui.widgets.detail.sixel import SixelPreview
 
 # textual-image asked the terminal what it can draw when it was imported (before Textual took
 # over the terminal). Real graphics where it answered Kitty or Sixel; coloured half blocks
 # everywhere else - tmux, plain SSH, a test's headless screen - rather than its plain-text fallback.
-PreviewImage = BestImage if BestRenderable in (SixelImage, TGPImage) else HalfcellImage
+PreviewImage = {SixelImage: SixelPreview, TGPImage: TGPPreview}.get(BestRenderable, HalfcellImage)
 
 
 class OutputCard(Horizontal):
