@@ -283,14 +283,22 @@ async def test_favorite_filter_and_delete_in_history(single_stack: Stack) -> Non
         await until(pilot, lambda: table.complete and [j.prompt for j in table.jobs.values()] == ["a castle"], what="the search")
 
 
+async def _two_old_jobs(stack: Stack, start: datetime.datetime) -> None:
+    await insert_jobs(stack, [job_row(n, start + datetime.timedelta(minutes=n), f"old job {n}") for n in range(2)])
+
+
+async def _live_history(pilot, app: StudioApp) -> HistoryScreen:
+    """The history, opened once the live feed is up."""
+    await until(pilot, lambda: app.connection == "connected", what="the live feed")
+    await pilot.press("2")
+    return await until(pilot, lambda: app.screen if isinstance(app.screen, HistoryScreen) else None, what="history")
+
+
 async def test_history_takes_in_new_jobs_that_match_its_filters(single_stack: Stack, double: ComfyDouble) -> None:
-    start = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
-    await insert_jobs(single_stack, [job_row(n, start + datetime.timedelta(minutes=n), f"old job {n}") for n in range(2)])
+    await _two_old_jobs(single_stack, datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc))
     app = StudioApp(single_stack.url)
     async with app.run_test() as pilot:
-        await until(pilot, lambda: app.connection == "connected", what="the live feed")
-        await pilot.press("2")
-        screen = await until(pilot, lambda: app.screen if isinstance(app.screen, HistoryScreen) else None, what="history")
+        screen = await _live_history(pilot, app)
         table = screen.query_one(HistoryTable)
         await until(pilot, lambda: table.complete and table.row_count == 2, what="the history")
 
@@ -354,13 +362,10 @@ async def test_survives_the_server_restarting(single_stack: Stack) -> None:
 
 async def test_history_loads_by_itself_when_studio_is_back(single_stack: Stack) -> None:
     # Recent: the restarted Studio's retention sweep would remove older finished jobs.
-    start = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
-    await insert_jobs(single_stack, [job_row(n, start + datetime.timedelta(minutes=n), f"old job {n}") for n in range(2)])
+    await _two_old_jobs(single_stack, datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1))
     app = StudioApp(single_stack.url)
     async with app.run_test() as pilot:
-        await until(pilot, lambda: app.connection == "connected", what="the live feed")
-        await pilot.press("2")
-        screen = await until(pilot, lambda: app.screen if isinstance(app.screen, HistoryScreen) else None, what="history")
+        screen = await _live_history(pilot, app)
         table, paging = screen.query_one(HistoryTable), screen.query_one("#paging", Static)
         await until(pilot, lambda: table.complete and table.row_count == 2, what="the history")
 
