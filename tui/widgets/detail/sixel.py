@@ -1,14 +1,13 @@
 """Sixel previews that xterm before patch 391 (Debian 12, Ubuntu 22.04) draws in the right colours.
 
-textual-image (0.12) brings in each colour with its definition, `#5;2;100;40;0`, and then draws
-with it: on DEC's terminals, foot, WezTerm and xterm from patch 391 on, defining a colour register
-also selects it. xterm up to patch 390 only defines it (graphics_sixel.c, DECGCI: only a bare `#5`
-switched registers; the sixel parser rewrite of patch 391 selects on both) and keeps drawing with
-the register selected before, register 3 at the start of an image. In an image's first sixel band
-every colour is new, so its top six pixel rows came out in one wrong colour: the row of stray
-pixels along the top edge of a preview in `xterm -ti vt340`, with streaks wherever a band
-introduced a colour further down. Selecting each register right after defining it is what the
-other terminals do anyway, and costs a few bytes per colour.
+textual-image (0.12) brings in each colour with its definition, `#5;2;100;40;0`, and draws with it
+at once: it expects defining a colour register to select it, as xterm does from patch 391 on (its
+sixel parser rewrite). xterm up to patch 390 only selects on a bare `#5` (graphics_sixel.c,
+DECGCI) and keeps drawing with the register selected before - register 3 at the start of an image.
+In an image's first sixel band every colour is new, so its top six pixel rows came out in one wrong
+colour: the row of stray pixels along the top edge of a preview in `xterm -ti vt340`, with streaks
+wherever a later band brought in a colour. The bug is xterm's; selecting each register right after
+defining it works in every terminal and costs a few bytes per colour.
 """
 
 from __future__ import annotations
@@ -30,6 +29,8 @@ def select_after_define(sixels: str) -> str:
     return _DEFINITION.sub(r"\g<0>#\1", sixels)
 
 
+# textual-image has no public hook into its sixel data: its widget encodes through this method
+# of its private drawing child (textual-image is pinned in requirements.lock).
 class _SelectingSixels(_ImageSixelImpl):
     def _image_to_sixels(
         self, image: PILImage.Image, sixel_options: SixelOptions | None = None, background: BackgroundColor | None = None
