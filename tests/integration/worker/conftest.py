@@ -16,7 +16,6 @@ from tests.conftest import REPO, _truncate, require_service
 from tests.integration.worker.stack import Stack
 from tests.net import PrivateRedis
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
 MODELS = {
     "checkpoints": ["sd_xl_base_1.0.safetensors", "other.safetensors"],
     "diffusion_models": ["z_image_turbo_bf16.safetensors"],
@@ -73,23 +72,33 @@ def workflows_dir(tmp_path: Path) -> Path:
     return folder
 
 
-def _redis_flushed() -> None:
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).flushdb()
-    except redis.RedisError as exc:
-        require_service("Redis", f"{REDIS_URL}: {exc}")
+def _private_redis() -> PrivateRedis:
+    if not PrivateRedis.available():
+        require_service("Redis", "redis-server is not installed")
+    return PrivateRedis().start()
+
+
+@pytest.fixture(scope="session")
+def session_redis() -> Iterator[PrivateRedis]:
+    """The scaled stacks' Redis, this test session's own: on a shared one, the workers of two
+    test sessions run side by side would take (and drop) each other's job messages."""
+    server = _private_redis()
+    yield server
+    server.kill()
 
 
 @contextlib.contextmanager
 def running_stack(
-    request: pytest.FixtureRequest, mode: str, tmp_path: Path, comfy_urls: str, redis_url: str = REDIS_URL
+    request: pytest.FixtureRequest, mode: str, tmp_path: Path, comfy_urls: str, redis_url: str | None = None
 ) -> Iterator[Stack]:
-    """Studio in `mode` for the block; stopped after it, also when it failed to start."""
+    """Studio in `mode` for the block; stopped after it, also when it failed to start.
+    Scaled, on `redis_url` or else the session's Redis, emptied first."""
     if mode == "scaled":
         database_url = request.getfixturevalue("postgres_url")
         asyncio.run(_truncate(database_url))
-        if redis_url == REDIS_URL:
-            _redis_flushed()
+        if redis_url is None:
+            redis_url = request.getfixturevalue("session_redis").url
+            redis.Redis.from_url(redis_url).flushdb()
     else:
         database_url = f"sqlite:///{tmp_path / 'data' / 'studio.sqlite'}"
     marker = request.node.get_closest_marker("studio_env")
@@ -123,9 +132,7 @@ def scaled_stack(request: pytest.FixtureRequest, tmp_path: Path, double: ComfyDo
 
 @pytest.fixture
 def private_redis() -> Iterator[PrivateRedis]:
-    """A Redis this test may kill and restart (the machine's one is shared)."""
-    if not PrivateRedis.available():
-        require_service("Redis", "redis-server is not installed")
-    server = PrivateRedis().start()
+    """A Redis this test may kill and restart."""
+    server = _private_redis()
     yield server
     server.kill()

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from tests.comfyui_double.double import ComfyDouble
 from tests.conftest import REPO
 from tests.net import free_port, wait_until_healthy
 
@@ -29,6 +30,9 @@ FAST = {
     "STUDIO_RECOVERY_INTERVAL": "0.3",
     "STUDIO_RESEND_AFTER": "2",
 }
+# Every one of those at its production default, for the tests that guard against a job stalling
+# until some timer runs out: a short test timing would hide the stall (marker value None = unset).
+PRODUCTION_TIMINGS: dict[str, str | None] = {name: None for name in FAST}
 
 
 class StudioProcess:
@@ -58,7 +62,9 @@ class StudioProcess:
 
 
 class Stack:
-    def __init__(self, mode: str, tmp_path: Path, comfy_url: str, database_url: str, redis_url: str, extra_env: dict[str, str]) -> None:
+    def __init__(
+        self, mode: str, tmp_path: Path, comfy_url: str, database_url: str, redis_url: str | None, extra_env: dict[str, str | None]
+    ) -> None:
         self.mode = mode
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -76,9 +82,13 @@ class Stack:
                 "STUDIO_WORKER_NAME": "gpu-host-1",
             }
         )
-        if mode == "scaled":
+        if mode == "scaled" and redis_url:
             env["STUDIO_REDIS_URL"] = redis_url
-        env.update(extra_env)
+        for name, value in extra_env.items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
         self.env = env
         log = tmp_path / f"studio-{mode}.log"
         self.log = log
@@ -141,6 +151,11 @@ class Stack:
                 return job
             time.sleep(0.05)
         raise AssertionError(f"job {job_id} stayed {job.get('status')} ({job.get('progress')}%):\n{self.log.read_text()[-4000:]}")
+
+
+def runs_of(double: ComfyDouble, job_id: str) -> int:
+    """How many times the job's prompt reached ComfyUI."""
+    return [p.prompt_id for p in double.received_prompts].count(job_id)
 
 
 def new_id() -> str:

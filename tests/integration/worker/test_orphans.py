@@ -5,12 +5,8 @@ from __future__ import annotations
 import msgspec
 
 from tests.comfyui_double.double import ComfyDouble
-from tests.integration.worker.stack import Stack
+from tests.integration.worker.stack import Stack, runs_of
 from tests.integration.worker.test_cancel import SLOW, slow
-
-
-def runs_of(double: ComfyDouble, job_id: str) -> int:
-    return [p.prompt_id for p in double.received_prompts].count(job_id)
 
 
 def test_another_host_follows_the_prompt_on_the_lost_workers_comfyui(scaled_stack: Stack, double: ComfyDouble) -> None:
