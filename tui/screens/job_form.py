@@ -93,7 +93,7 @@ class JobFormScreen(StudioScreen[None]):
                 if chosen is not None
                 else "Studio has no workflows: add a folder under its workflows directory."
             )
-            note.update("none")
+            note.update("none" if chosen is None else f"{chosen} (gone from Studio)")
             self.notify(self._missing, severity="error")
             return
         # A remix keeps its workflow: the parameters it carries over belong to it.
