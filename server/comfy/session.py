@@ -49,7 +49,7 @@ class ComfySession:
         client_id: str | None = None,
         *,
         backoff_initial: float = 0.2,
-        backoff_max: float = 5.0,
+        backoff_max: float = 2.0,  # a ComfyUI that comes back is seen within 2 s: its lost jobs start again
         open_timeout: float = 10.0,
         ping_interval: float | None = 20.0,
         ping_timeout: float | None = 20.0,

@@ -2,6 +2,8 @@
 
 Messages carry only a job id; the job row is the truth. Redelivery is never relied on: queued
 jobs are sent again by the recovery sweep and running ones are reconciled through their lease.
+Nor are Dramatiq's retries: without the Retries middleware a message whose delivery failed is
+dropped, never parked in a backoff that nobody sees, and its job waits in the database.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import uuid
 import anyio
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
-from dramatiq.middleware import AsyncIO
+from dramatiq.middleware import AsyncIO, Middleware, Retries, default_middleware
 
 from server.config import Settings
 from server.jobs import transitions
@@ -23,7 +25,12 @@ QUEUE = "studio-jobs"
 ACTOR = "run_job"
 
 
+# Dramatiq counts the chance of a maintenance run per million broker commands: 5%.
+MAINTENANCE_CHANCE = 50_000
+
+
 def make_broker(settings: Settings) -> dramatiq.Broker:
+    middleware: list[Middleware] = [m() for m in default_middleware if m is not Retries]
     broker: dramatiq.Broker
     if settings.redis_url:
         from dramatiq.brokers.redis import RedisBroker
@@ -31,11 +38,12 @@ def make_broker(settings: Settings) -> dramatiq.Broker:
         # Both are needed for Redis to hand a dead worker's messages to another one (DESIGN pitfalls).
         broker = RedisBroker(
             url=settings.redis_url,
+            middleware=middleware,
             heartbeat_timeout=int(settings.lease_seconds * 2000),
-            maintenance_chance=0.05,
+            maintenance_chance=MAINTENANCE_CHANCE,
         )
     else:
-        broker = StubBroker()
+        broker = StubBroker(middleware=middleware)
     broker.add_middleware(AsyncIO())
     broker.declare_queue(QUEUE)
     return broker

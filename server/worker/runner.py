@@ -82,7 +82,9 @@ class JobRunner:
         self._progress_written_at = 0.0
         self._heard_at = time.monotonic()
 
-    async def run(self, *, adopt: bool) -> None:
+    async def run(self, *, adopt: bool) -> bool:
+        """Run the job to its end; True when it went back to the queue instead (ComfyUI lost
+        it): the caller sends it again once it has let go of it."""
         job = self.job
         self._publish(
             JobStatus(job_id=job.id, workflow=job.workflow, status="processing", progress=self._progress, worker=self.context.worker_id)
@@ -94,14 +96,14 @@ class JobRunner:
             except ComfyRejected as exc:
                 details = {"type": exc.error_type, "node_errors": msgspec.to_builtins(exc.node_errors)}
                 await self._conclude("failed", error=f"ComfyUI rejected the workflow: {exc}", error_details=details)
-                return
+                return False
             except GaveUp as exc:
                 await self._conclude("failed", error=str(exc), error_details={"type": "comfyui_unreachable"})
-                return
+                return False
             except Unrunnable as exc:
                 await self._conclude("failed", error=f"The job can no longer run: {exc}", error_details={"type": "unrunnable"})
-                return
-            await self._finish(outcome)
+                return False
+            return await self._finish(outcome)
         finally:
             guard.cancel()
 
@@ -217,7 +219,8 @@ class JobRunner:
 
     # --- ending ---------------------------------------------------------------------
 
-    async def _finish(self, outcome: Outcome) -> None:
+    async def _finish(self, outcome: Outcome) -> bool:
+        """Store the outcome; True when the job went back to the queue."""
         match outcome:
             case Succeeded(images=images, texts=texts, socket_images=socket_images):
                 outputs = await self._retrying(
@@ -248,20 +251,23 @@ class JobRunner:
                     error_details={"type": "interrupted", "node_id": outcome.node_id},
                 )
             case Lost(reason=reason):
-                await self._run_again(reason)
+                return await self._requeue(reason)
+        return False
 
-    async def _run_again(self, reason: str) -> None:
+    async def _requeue(self, reason: str) -> bool:
+        """Back to the queue to run again, unless it ran out of attempts."""
         if self.job.attempts >= self.settings.max_attempts:
             await self._conclude(
                 "failed",
                 error=f"ComfyUI lost the job {self.job.attempts} times ({reason}); giving up.",
                 error_details={"type": "lost", "attempts": self.job.attempts},
             )
-            return
+            return False
         log.info("job %s: %s; sending it again", self.job.id, reason)
-        if await transitions.requeue(self.job.id, worker=self.context.worker_id):
-            self._publish(JobStatus(job_id=self.job.id, workflow=self.job.workflow, status="queued", progress=0))
-            await self.context.queue.enqueue(self.job.id)
+        if not await transitions.requeue(self.job.id, worker=self.context.worker_id):
+            return False
+        self._publish(JobStatus(job_id=self.job.id, workflow=self.job.workflow, status="queued", progress=0))
+        return True
 
     async def _conclude(self, status: str, **fields: Any) -> None:
         """failed or cancelled, and the event that says so."""

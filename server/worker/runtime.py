@@ -11,10 +11,11 @@ import contextlib
 import logging
 import os
 import uuid
+from collections.abc import Awaitable
 
 import dramatiq
 from dramatiq.asyncio import get_event_loop_thread
-from dramatiq.middleware import Middleware
+from dramatiq.middleware import Middleware, MiddlewareError
 
 from server.config import Settings
 from server.db.engine import disconnect, open_pool
@@ -100,45 +101,54 @@ class WorkerRuntime:
 
     async def run_message(self, job_id: uuid.UUID) -> None:
         """A queue message: run the job if it is still queued, else drop the message."""
-        assert self.lanes is not None
+        assert self.lanes is not None, "RuntimeMiddleware starts the runtime before any message is consumed"
         if job_id in self._running:
             return  # a duplicate message for a job this process already runs
-        lane = self.lanes.least_busy()
         self._running[job_id] = asyncio.current_task()  # type: ignore[assignment]
+        await self._tracked(job_id, self._claim_and_run(self.lanes.least_busy(), job_id))
+
+    def _track(self, job_id: uuid.UUID, work: Awaitable[bool]) -> None:
+        """Work on a job in the background (re-attach, rescue), registered as this process's."""
+        self._running[job_id] = asyncio.create_task(self._tracked(job_id, work))
+
+    async def _tracked(self, job_id: uuid.UUID, work: Awaitable[bool]) -> None:
+        """Await work on a job registered in _running. A job it sent back to the queue is sent
+        only once unregistered: while registered, its new message is dropped as a duplicate."""
         try:
-            await self._claim_and_run(lane, job_id)
+            requeued = await work
         finally:
             self._running.pop(job_id, None)
+        if requeued:
+            await self.context.queue.enqueue(job_id)
 
-    async def _claim_and_run(self, lane: Lane, job_id: uuid.UUID) -> None:
+    async def _claim_and_run(self, lane: Lane, job_id: uuid.UUID) -> bool:
         async with lane.slot():
             claimed = await transitions.claim(
                 job_id, worker=self.context.worker_id, lane=lane.id, lease_seconds=self.settings.lease_seconds
             )
             if not claimed:
                 log.info("job %s is no longer queued; message dropped", job_id)
-                return
-            await self._run(lane, job_id, adopt=False)
+                return False
+            return await self._run(lane, job_id, adopt=False)
 
-    async def _adopt(self, lane: Lane, job_id: uuid.UUID, *, expired_only: bool) -> None:
-        try:
-            async with lane.slot():
-                taken = await transitions.take_over(
-                    job_id, worker=self.context.worker_id, lane=lane.id,
-                    lease_seconds=self.settings.lease_seconds, expired_only=expired_only,
-                )
-                if taken:
-                    log.info("re-attaching to job %s on %s", job_id, lane.comfy_url)
-                    await self._run(lane, job_id, adopt=True)
-        finally:
-            self._running.pop(job_id, None)
+    async def _adopt(self, lane: Lane, job_id: uuid.UUID, *, expired_only: bool) -> bool:
+        async with lane.slot():
+            taken = await transitions.take_over(
+                job_id, worker=self.context.worker_id, lane=lane.id,
+                lease_seconds=self.settings.lease_seconds, expired_only=expired_only,
+            )
+            if not taken:
+                return False
+            log.info("re-attaching to job %s on %s", job_id, lane.comfy_url)
+            return await self._run(lane, job_id, adopt=True)
 
-    async def _run(self, lane: Lane, job_id: uuid.UUID, *, adopt: bool) -> None:
+    async def _run(self, lane: Lane, job_id: uuid.UUID, *, adopt: bool) -> bool:
+        """Run the job on the lane; True when it went back to the queue (see JobRunner.run)."""
         job = await repository.get(job_id)
         if job is None:
-            return
+            return False
         try:
-            await JobRunner(self.context, lane, job).run(adopt=adopt)
+            return await JobRunner(self.context, lane, job).run(adopt=adopt)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -148,6 +158,7 @@ class WorkerRuntime:
                 job_id, worker=self.context.worker_id, status="failed", error=error, error_details={"type": "worker_error"}
             ):
                 self.context.events.publish(JobFailed(job_id=job_id, workflow=job.workflow, error=error))
+            return False
 
     # --- recovery --------------------------------------------------------------------
 
@@ -174,38 +185,46 @@ class WorkerRuntime:
         for lane in self.lanes.all:
             for job_id in await transitions.processing_on_lane(lane.id, expired_only=not at_start):
                 if job_id not in self._running:
-                    self._running[job_id] = asyncio.create_task(self._adopt(lane, job_id, expired_only=not at_start))
+                    self._track(job_id, self._adopt(lane, job_id, expired_only=not at_start))
         # Jobs of lanes no worker serves any more: settle them on that lane's ComfyUI.
         grace = 0 if self.sole_worker else self.settings.lease_seconds * ORPHAN_LEASES
         for job_id in await transitions.orphaned(grace):
             job = await repository.get(job_id)
             if job is None or job.id in self._running or job.lane in self.lanes.by_id:
                 continue
-            self._running[job_id] = asyncio.create_task(self._rescue(job_id, job.lane))
+            self._track(job_id, self._rescue(job_id, job.lane))
 
-    async def _rescue(self, job_id: uuid.UUID, lane_id: str | None) -> None:
+    async def _rescue(self, job_id: uuid.UUID, lane_id: str | None) -> bool:
         """Follow an orphan where its worker left it - its prompt may still run, or be done -
         so it never runs twice; send it again only when that ComfyUI does not answer (a ComfyUI
         that is down runs nothing, and forgets everything when it starts again)."""
         async with self.borrowed.borrow(lane_id) if lane_id else contextlib.nullcontext() as lane:
             if lane is not None:
                 log.info("job %s was on lane %r which no worker serves; following it there", job_id, lane_id)
-                await self._adopt(lane, job_id, expired_only=True)
-                return
-        self._running.pop(job_id, None)
-        if await transitions.requeue(job_id, worker=None):
-            log.info("job %s was on lane %r whose ComfyUI does not answer; sending it again", job_id, lane_id)
-            await self.context.queue.enqueue(job_id)
+                return await self._adopt(lane, job_id, expired_only=True)
+        if not await transitions.requeue(job_id, worker=None):
+            return False
+        log.info("job %s was on lane %r whose ComfyUI does not answer; sending it again", job_id, lane_id)
+        return True
+
+
+class StartFailed(MiddlewareError):
+    """The runtime did not start (its cause says why). Dramatiq lets only MiddlewareErrors out
+    of a boot hook; anything else it logs and carries on, with a worker that cannot work."""
 
 
 class RuntimeMiddleware(Middleware):
-    """Opens the runtime on the AsyncIO middleware's event loop once the worker boots."""
+    """Opens the runtime on the AsyncIO middleware's event loop before the worker consumes a
+    single message (a message that came first would find no lanes), closes it at shutdown."""
 
     def __init__(self, runtime: WorkerRuntime) -> None:
         self.runtime = runtime
 
-    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        self._call(self.runtime.start())
+    def before_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        try:
+            self._call(self.runtime.start())
+        except Exception as exc:
+            raise StartFailed(str(exc)) from exc
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         self._call(self.runtime.stop())
@@ -227,12 +246,19 @@ def start_worker(runtime: WorkerRuntime) -> dramatiq.Worker:
         except asyncio.CancelledError:
             pass  # shutting down: the job stays processing and is re-attached on the next start
 
-    dramatiq.actor(run_job, broker=broker, actor_name=ACTOR, queue_name=QUEUE, max_retries=0, time_limit=ACTOR_TIME_LIMIT_MS)
+    dramatiq.actor(run_job, broker=broker, actor_name=ACTOR, queue_name=QUEUE, time_limit=ACTOR_TIME_LIMIT_MS)
+    # After AsyncIO (added by make_broker): its event loop must run before the runtime starts on it.
     broker.add_middleware(RuntimeMiddleware(runtime))
     # Without this an embedded worker silently ignores time limits (DESIGN pitfalls).
     broker.emit_after("process_boot")
     worker = dramatiq.Worker(broker, worker_threads=runtime.threads, worker_timeout=100)
     # Take only what the lanes can run now, so an idle GPU on another host gets the rest.
     worker.queue_prefetch = runtime.threads
-    worker.start()
+    try:
+        worker.start()
+    except StartFailed as failed:
+        broker.emit_after("worker_shutdown", worker)  # stops AsyncIO's event loop thread
+        cause = failed.__cause__
+        assert cause is not None
+        raise cause from None
     return worker

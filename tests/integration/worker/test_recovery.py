@@ -5,9 +5,14 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from tests.comfyui_double.double import ComfyDouble
-from tests.integration.worker.stack import Stack
+from tests.integration.worker.stack import PRODUCTION_TIMINGS, Stack, runs_of
 from tests.integration.worker.test_cancel import SLOW, slow, wait_until
+
+# Longer than the lane's longest pause between reconnection attempts.
+RESTART_SECONDS = 6
 
 
 def test_comfyui_down_then_back(stack: Stack, double: ComfyDouble) -> None:
@@ -21,13 +26,20 @@ def test_comfyui_down_then_back(stack: Stack, double: ComfyDouble) -> None:
     assert len(done["outputs"]) == 1
 
 
-def test_comfyui_restarted_mid_job_runs_it_again(stack: Stack, double: ComfyDouble) -> None:
+@pytest.mark.studio_env(PRODUCTION_TIMINGS)
+def test_comfyui_restarted_mid_job_runs_it_again_as_soon_as_it_is_back(stack: Stack, double: ComfyDouble) -> None:
     slow(double)
     job = stack.submit(**SLOW)
     stack.wait(job["id"], {"processing"}, progress_at_least=31)
-    double.restart()  # forgets the queue and the history, like a real restart
+    double.kill()  # forgets the queue and the history, like a real restart...
+    time.sleep(RESTART_SECONDS)  # ...which takes a while: loading nodes and models
     double.settings.step_seconds = 0.005
-    done = stack.wait(job["id"], timeout=40)
+    double.start()
+    back = time.monotonic()
+    wait_until(lambda: runs_of(double, job["id"]) == 2, timeout=30)
+    started_after = time.monotonic() - back
+    assert started_after < 5, f"the second run started {started_after:.1f} s after ComfyUI came back"
+    done = stack.wait(job["id"], timeout=30)
     assert done["status"] == "finished", done["error"]
     assert done["attempts"] == 2
 
