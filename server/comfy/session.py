@@ -8,6 +8,10 @@ binary frames without ids go to the prompt of ours that is executing at that mom
 When the socket drops (a killed server sends no close frame: 1006) the session reconnects
 with backoff and reconciles each live prompt with /history and /queue, since frames were
 missed and a restarted ComfyUI has forgotten every prompt.
+
+A prompt another client submitted (adopted from a worker process that died: every process has
+a client_id of its own) sends no frame to this socket, so it is polled through /history and
+/queue until it ends: its step-by-step progress is lost, never its outcome or outputs.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ from server.comfy.messages import (
 log = logging.getLogger(__name__)
 
 _TERMINAL = (ExecutionSuccess, ExecutionError, ExecutionInterrupted)
+# How often a prompt of another client is looked up while it waits or runs in ComfyUI.
+POLL_SECONDS = 1.0
 
 
 class ComfySession:
@@ -133,8 +139,9 @@ class ComfySession:
         return follower
 
     def adopt(self, prompt_id: str, graph: Mapping[str, Any] | None = None) -> PromptFollower:
-        """Follow a prompt submitted earlier with this client_id (e.g. by a previous worker
-        process); its state is read from /history and /queue first."""
+        """Follow a prompt submitted earlier, by this session or another client (e.g. a previous
+        worker process); its state is read from /history and /queue, and polled there for as
+        long as it belongs to another client."""
         follower = self._followers.get(prompt_id) or self.track(prompt_id, graph)
         follower.missed_frames = True
         self._reconcile_soon(follower)
@@ -287,14 +294,16 @@ class ComfySession:
             while not follower.done:
                 self._reconcile_again.discard(prompt_id)
                 try:
-                    await self._reconcile_once(follower)
+                    foreign = await self._reconcile_once(follower)
                 except ComfyError as exc:
                     # Unavailable while restarting; retried until it answers or we close.
                     log.info("reconciling %s failed: %s", prompt_id, exc)
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, maximum)
                     continue
-                if prompt_id not in self._reconcile_again:
+                if foreign:
+                    await asyncio.sleep(POLL_SECONDS)
+                elif prompt_id not in self._reconcile_again:
                     return
         finally:
             self._reconciling.pop(prompt_id, None)
@@ -302,7 +311,9 @@ class ComfySession:
             if follower.done:
                 self._forget(prompt_id)
 
-    async def _reconcile_once(self, follower: PromptFollower) -> None:
+    async def _reconcile_once(self, follower: PromptFollower) -> bool:
+        """Settle the follower from /history, or learn where it waits; True when it still waits
+        or runs as another client's prompt, whose frames never reach this socket."""
         prompt_id = follower.prompt_id
         # History before and after the queue: a prompt finishing in between moves from the
         # queue into history atomically, so it is seen in one of them.
@@ -312,9 +323,11 @@ class ComfySession:
             if queued is not None:
                 position, item = queued
                 follower.learn_graph(item.prompt)
+                if item.extra_data.get("client_id") != self.client_id:
+                    return True
                 if position == "running":
                     self._note_running(follower)
-                return  # still to come: the socket will bring its frames
+                return False  # still to come: the socket will bring its frames
             entry = await self.client.history(prompt_id)
         if entry is not None:
             if follower.unreceived_socket_images(entry) and not follower.cancel_requested:
@@ -324,6 +337,7 @@ class ComfySession:
             follower.resolve_from_history(entry)
         else:
             follower.resolve_missing("ComfyUI has no trace of the prompt (restarted?)")
+        return False
 
     def _note_running(self, follower: PromptFollower) -> None:
         if follower.done:  # its last frames came in while /queue was being asked

@@ -25,7 +25,7 @@ from server.events.schemas import JobFailed
 from server.jobs import repository, transitions
 from server.storage import LocalStorage
 from server.worker.broker import ACTOR, QUEUE, JobQueue
-from server.worker.lanes import SLOTS_PER_LANE, BorrowedLanes, Lane, Lanes
+from server.worker.lanes import SLOTS_PER_LANE, Lane, Lanes, borrowed_lane
 from server.worker.runner import JobRunner, WorkerContext
 from server.workflows.registry import WorkflowRegistry
 
@@ -64,7 +64,6 @@ class WorkerRuntime:
             worker_id=f"{settings.resolved_worker_name}/{os.getpid()}/{uuid.uuid4().hex[:6]}",
         )
         self.lanes: Lanes | None = None
-        self.borrowed = BorrowedLanes()
         self._running: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._sweeper: asyncio.Task[None] | None = None
 
@@ -198,7 +197,7 @@ class WorkerRuntime:
         """Follow an orphan where its worker left it - its prompt may still run, or be done -
         so it never runs twice; send it again only when that ComfyUI does not answer (a ComfyUI
         that is down runs nothing, and forgets everything when it starts again)."""
-        async with self.borrowed.borrow(lane_id) if lane_id else contextlib.nullcontext() as lane:
+        async with borrowed_lane(lane_id) if lane_id else contextlib.nullcontext() as lane:
             if lane is not None:
                 log.info("job %s was on lane %r which no worker serves; following it there", job_id, lane_id)
                 return await self._adopt(lane, job_id, expired_only=True)

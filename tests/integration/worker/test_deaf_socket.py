@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import uuid
-
 from websockets.sync.client import connect
 
-from server.worker.lanes import _CLIENT_ID_NAMESPACE
 from tests.comfyui_double.double import ComfyDouble
 from tests.integration.worker.stack import Stack
 
@@ -15,7 +12,7 @@ def test_job_finishes_when_comfyui_stops_sending_to_our_socket(single_stack: Sta
     double.settings.step_seconds = 0.02
     job = single_stack.submit(steps=100)
     single_stack.wait(job["id"], {"processing"}, progress_at_least=31)
-    client_id = uuid.uuid5(_CLIENT_ID_NAMESPACE, f"gpu-host-1 {double.url}").hex
+    client_id = double.received_prompts[-1].body["client_id"]  # the lane's
     # A second socket with our clientId takes over; closing it leaves ours registered to nothing.
     with connect(f"{double.ws_url}?clientId={client_id}"):
         pass

@@ -52,14 +52,23 @@ def test_comfyui_that_never_comes_back_fails_the_job_with_a_reason(stack: Stack,
     assert "could not be reached" in done["error"] and double.url in done["error"]
 
 
+@pytest.mark.studio_env(PRODUCTION_TIMINGS)
 def test_worker_killed_mid_job_is_recovered(stack: Stack, double: ComfyDouble) -> None:
     slow(double)
     job = stack.submit(**SLOW)
-    stack.wait(job["id"], {"processing"}, progress_at_least=31)
+    killed = stack.wait(job["id"], {"processing"}, progress_at_least=31)["worker"]
     stack.kill_worker()
+    double.settings.step_seconds = 0.1  # still running when the new process re-attaches
     stack.restart_worker()
+    wait_until(lambda: stack.job(job["id"])["worker"] != killed, timeout=30)
+    assert double.running_prompt_id == job["id"]
+    # The prompt is another process's: no frame of it reaches the new socket, polling sees it end.
+    wait_until(lambda: bool(double.history(job["id"])), timeout=30)
+    ended = time.monotonic()
     done = stack.wait(job["id"], timeout=40)
+    assert time.monotonic() - ended < 3, "the job waited for a silence check"
     assert done["status"] == "finished", done["error"]
+    assert len(done["outputs"]) == 1
     assert done["attempts"] == 1, "re-attached to the same ComfyUI prompt, not run again"
     assert [p.prompt_id for p in double.received_prompts].count(job["id"]) == 1
 

@@ -244,7 +244,7 @@ async def test_reconnect_mid_prompt_reconciles_and_keeps_following_14() -> None:
     http = {f"/history/{pid}": {}, "/queue": queue}
     async with replay_server(segments, http) as server:
         async with ComfyClient(server.base_url) as client:
-            async with ComfySession(client, backoff_initial=0.01) as session:
+            async with ComfySession(client, "c", backoff_initial=0.01) as session:  # the prompt's submitter
                 await session.wait_connected(5)
                 follower = session.track(pid, graph)
                 first.set()
