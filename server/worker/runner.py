@@ -150,13 +150,9 @@ class JobRunner:
             return await self.lane.session.submit(graph, self.prompt_id)
         except ComfyUnavailable:
             # It may have been queued before the connection broke: never queue it twice.
-            if await self.lane.client.history(self.prompt_id) or self.prompt_id in await self._queued_ids():
+            if await self.lane.client.history(self.prompt_id) or (await self.lane.client.queue()).find(self.prompt_id):
                 return self.lane.session.adopt(self.prompt_id, graph)
             raise
-
-    async def _queued_ids(self) -> set[str]:
-        queue = await self.lane.client.queue()
-        return {item.prompt_id for item in [*queue.running, *queue.pending]}
 
     # --- following ------------------------------------------------------------------
 
