@@ -13,6 +13,7 @@ import uuid
 
 import anyio
 import dramatiq
+import redis
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import AsyncIO, Middleware, Retries, default_middleware
 
@@ -67,3 +68,23 @@ class JobQueue:
             log.warning("could not send job %s to the queue (%s); it will be sent again", job_id, exc)
             return
         await transitions.mark_enqueued(job_id)
+
+
+class RedisRestarts:
+    """Notices that Redis started again since the last look: one that keeps nothing on disk comes
+    back without the messages it held, so every queued job must be sent again."""
+
+    def __init__(self, broker: dramatiq.Broker) -> None:
+        self._client: redis.Redis | None = getattr(broker, "client", None)  # None: the in-memory broker
+        self._run_id: str | None = None  # Redis's id of its current run
+
+    async def happened(self) -> bool:
+        if self._client is None:
+            return False
+        try:
+            info = await anyio.to_thread.run_sync(self._client.info, "server")
+        except redis.RedisError:
+            return False  # away: the next look tells whether it came back as a new run
+        restarted = self._run_id not in (None, info["run_id"])
+        self._run_id = info["run_id"]
+        return restarted

@@ -24,7 +24,7 @@ from server.events.bus import EventBus
 from server.events.schemas import JobFailed
 from server.jobs import repository, transitions
 from server.storage import LocalStorage
-from server.worker.broker import ACTOR, QUEUE, JobQueue
+from server.worker.broker import ACTOR, QUEUE, JobQueue, RedisRestarts
 from server.worker.lanes import SLOTS_PER_LANE, Lane, Lanes, borrowed_lane
 from server.worker.runner import JobRunner, WorkerContext
 from server.workflows.registry import WorkflowRegistry
@@ -64,6 +64,7 @@ class WorkerRuntime:
             worker_id=f"{settings.resolved_worker_name}/{os.getpid()}/{uuid.uuid4().hex[:6]}",
         )
         self.lanes: Lanes | None = None
+        self._redis_restarts = RedisRestarts(broker)
         self._running: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._sweeper: asyncio.Task[None] | None = None
 
@@ -175,10 +176,17 @@ class WorkerRuntime:
         """Send lost queue messages again, re-attach this host's interrupted jobs, rescue orphans.
 
         At start-up this host's lanes adopt all their processing jobs at once: the process
-        that ran them is gone. Later only those whose lease ran out.
+        that ran them is gone. Later only those whose lease ran out. Every queued job is sent
+        again at once when the broker surely lost its messages: an in-memory one at start-up,
+        a Redis that restarted.
         """
         assert self.lanes is not None
-        resend_after = 0 if at_start and self.sole_worker else self.settings.resend_after
+        resend_after = self.settings.resend_after
+        if at_start and self.sole_worker:
+            resend_after = 0
+        elif await self._redis_restarts.happened():
+            log.info("Redis started again and lost the messages it held; sending every queued job again")
+            resend_after = 0
         for job_id in await transitions.due_for_resend(resend_after):
             await self.context.queue.enqueue(job_id)
         for lane in self.lanes.all:

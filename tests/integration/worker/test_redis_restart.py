@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +18,8 @@ from server.events.schemas import (
 )
 from tests.comfyui_double.double import ComfyDouble
 from tests.integration.worker.conftest import running_stack
-from tests.integration.worker.stack import Stack
+from tests.integration.worker.stack import PRODUCTION_TIMINGS, Stack
+from tests.integration.worker.test_cancel import SLOW, slow, wait_until
 from tests.net import PrivateRedis
 
 
@@ -63,3 +65,25 @@ def test_redis_restarting_loses_no_job_and_clients_start_over(
         while not isinstance(message := message_decoder.decode(socket.recv(timeout=30)), JobFinished):
             pass
     assert message.job.outputs
+
+
+@pytest.mark.studio_env(PRODUCTION_TIMINGS)
+def test_jobs_whose_messages_redis_lost_run_within_seconds(
+    stack_on_private_redis: Stack, private_redis: PrivateRedis, double: ComfyDouble
+) -> None:
+    stack = stack_on_private_redis
+    slow(double)
+    jobs = [stack.submit(**SLOW, seed=i)["id"] for i in range(6)]
+    wait_until(lambda: sum(stack.job(j)["status"] == "processing" for j in jobs) == 2)  # 4 wait in Redis
+    private_redis.kill()
+    private_redis.start()  # back, and empty: the messages of the 4 queued jobs are gone
+    back = time.monotonic()
+    double.settings.step_seconds = 0.001
+    waiting = set(jobs)
+    while waiting and time.monotonic() - back < 60:
+        waiting = {j for j in waiting if stack.job(j)["status"] == "queued"}
+        time.sleep(0.2)
+    took = time.monotonic() - back
+    assert not waiting, f"{len(waiting)} jobs still queued {took:.0f} s after Redis came back"
+    assert took < 25, f"the last job was claimed {took:.0f} s after Redis came back"
+    assert all(stack.wait(j)["status"] == "finished" for j in jobs)
