@@ -152,6 +152,17 @@ class Stack:
             time.sleep(0.05)
         raise AssertionError(f"job {job_id} stayed {job.get('status')} ({job.get('progress')}%):\n{self.log.read_text()[-4000:]}")
 
+    def wait_claimed(self, job_ids: list[str], since: float, timeout: float = 60) -> float:
+        """Until none of the jobs is queued any more; returns the seconds since `since` (a
+        time.monotonic()) that took."""
+        waiting = set(job_ids)
+        while waiting and time.monotonic() - since < timeout:
+            waiting = {j for j in waiting if self.job(j)["status"] == "queued"}
+            time.sleep(0.2)
+        took = time.monotonic() - since
+        assert not waiting, f"{len(waiting)} jobs still queued after {took:.0f} s:\n{self.log.read_text()[-3000:]}"
+        return took
+
 
 def runs_of(double: ComfyDouble, job_id: str) -> int:
     """How many times the job's prompt reached ComfyUI."""
