@@ -150,4 +150,5 @@ def http_error(request: Request, exc: HTTPException) -> Response[ErrorBody]:
         detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
     elif exc.status_code == 400 and request.method in ("POST", "PUT", "PATCH"):
         detail = f"The request body could not be read: {detail}."
-    return Response(ErrorBody(exc.status_code, detail, errors), status_code=exc.status_code)
+    # exc.headers: e.g. the Allow of a 405.
+    return Response(ErrorBody(exc.status_code, detail, errors), status_code=exc.status_code, headers=exc.headers)

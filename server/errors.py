@@ -60,8 +60,12 @@ _MEANINGS = {
 
 
 def error_responses(*codes: int) -> dict[int, ResponseSpec]:
-    """The OpenAPI `responses` of a route's refusals, every one an ErrorBody."""
-    return {code: ResponseSpec(ErrorBody, description=_MEANINGS[code], generate_examples=False) for code in codes}
+    """The OpenAPI `responses` of a route's refusals, every one an ErrorBody. 400 is always one:
+    any request can be malformed (a bad Host, a bad parameter)."""
+    return {
+        code: ResponseSpec(ErrorBody, description=_MEANINGS[code], generate_examples=False)
+        for code in sorted({400, *codes})
+    }
 
 
 class StudioError(Exception):

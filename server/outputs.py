@@ -11,7 +11,7 @@ from server.errors import BadRequest, FieldError, NotFound, echo, error_response
 from server.storage import LocalStorage, UnsafePath
 
 
-@get("/outputs/{path:path}", tags=["outputs"], summary="A stored output file", responses=error_responses(400, 404))
+@get("/outputs/{path:path}", tags=["outputs"], summary="A stored output file", responses=error_responses(404))
 async def serve_output(path: FromPath[str], storage: NamedDependency[LocalStorage]) -> File:
     try:
         target = storage.path("outputs", path.lstrip("/"))

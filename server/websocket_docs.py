@@ -19,7 +19,8 @@ _SWITCH = "Switching Protocols: the WebSocket opens; messages are JSON text fram
 
 def _upgrade_required(path: str) -> Response[ErrorBody]:
     detail = f"{path} is a WebSocket: open it with a WebSocket client (ws://...)."
-    return Response(ErrorBody(HTTP_426_UPGRADE_REQUIRED, detail), status_code=HTTP_426_UPGRADE_REQUIRED, headers={"Upgrade": "websocket"})
+    body = ErrorBody(HTTP_426_UPGRADE_REQUIRED, detail)
+    return Response(body, status_code=HTTP_426_UPGRADE_REQUIRED, headers={"Upgrade": "websocket"})
 
 
 @get(
@@ -27,7 +28,7 @@ def _upgrade_required(path: str) -> Response[ErrorBody]:
     tags=["live events"],
     summary="WebSocket: the active queue, then every job event",
     status_code=HTTP_426_UPGRADE_REQUIRED,
-    responses={101: ResponseSpec(None, description=_SWITCH), **error_responses(400)},
+    responses={101: ResponseSpec(None, description=_SWITCH), **error_responses()},
 )
 async def events_socket_doc(
     status: Annotated[list[Status] | None, QueryParameter(description="Only events of jobs in these statuses")] = None,

@@ -13,7 +13,7 @@ from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath, QueryParameter
 from litestar.response import File
 
-from server.errors import FieldError, NotFound
+from server.errors import FieldError, NotFound, error_responses
 from server.events.bus import EventBus
 from server.events.schemas import Event, QueueTotals, encoder, is_terminal
 from server.events.snapshot import job_snapshot, queue_snapshot
@@ -69,7 +69,12 @@ async def events_socket(
         await _stream(socket, subscription, seen, until_terminal=False)
 
 
-@get("/api/jobs/{job_id:uuid}/preview", tags=["jobs"], summary="The latest preview image of a running job")
+@get(
+    "/api/jobs/{job_id:uuid}/preview",
+    tags=["jobs"],
+    summary="The latest preview image of a running job",
+    responses=error_responses(404),
+)
 async def job_preview(job_id: FromPath[uuid.UUID], events: Bus) -> File:
     found = events.previews.find(job_id)
     if found is None:

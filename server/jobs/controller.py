@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Annotated
 
 from litestar import Controller, delete, get, post, put
 from litestar.di import NamedDependency
+from litestar.openapi.spec import Operation, RequestBody
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
@@ -16,15 +18,24 @@ Jobs = NamedDependency[JobService]
 JobId = FromPath[uuid.UUID]
 
 
+@dataclass
+class OptionalBody(Operation):
+    """Litestar documents every request body as required; a remix may have none."""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.request_body, RequestBody):
+            self.request_body.required = False
+
+
 class JobController(Controller):
     path = "/api/jobs"
     tags = ["jobs"]
 
-    @post("/", status_code=HTTP_202_ACCEPTED, summary="Submit a job", responses=error_responses(400, 413))
+    @post("/", status_code=HTTP_202_ACCEPTED, summary="Submit a job", responses=error_responses(413))
     async def create_job(self, data: JSONBody[JobCreate], jobs: Jobs) -> Job:
         return await jobs.create(data)
 
-    @get("/", summary="History, newest first", responses=error_responses(400))
+    @get("/", summary="History, newest first", responses=error_responses())
     async def list_jobs(
         self,
         jobs: Jobs,
@@ -51,7 +62,8 @@ class JobController(Controller):
         "/{job_id:uuid}/remix",
         status_code=HTTP_202_ACCEPTED,
         summary="A new job from this one's parameters",
-        responses=error_responses(400, 404, 413),
+        responses=error_responses(404, 413),
+        operation_class=OptionalBody,
     )
     async def remix_job(self, job_id: JobId, jobs: Jobs, data: JSONBody[RemixRequest | None] = None) -> Job:
         return await jobs.remix(job_id, data or RemixRequest())
@@ -64,6 +76,8 @@ class JobController(Controller):
     async def remove_favorite(self, job_id: JobId, jobs: Jobs) -> Job:
         return await jobs.set_favorite(job_id, False)
 
-    @delete("/{job_id:uuid}", status_code=HTTP_204_NO_CONTENT, summary="Delete a job and its files", responses=error_responses(404, 409))
+    @delete(
+        "/{job_id:uuid}", status_code=HTTP_204_NO_CONTENT, summary="Delete a job and its files", responses=error_responses(404, 409)
+    )
     async def delete_job(self, job_id: JobId, jobs: Jobs) -> None:
         await jobs.delete(job_id)

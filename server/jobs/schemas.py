@@ -71,7 +71,9 @@ class Job(msgspec.Struct, kw_only=True):
     status: Status
     progress: int
     error: str | None
-    error_details: Any | None
+    # Structured details of a failure, null otherwise. (`Any`, not `Any | None`: OpenAPI writes that as
+    # oneOf [{}, null], which null matches twice.)
+    error_details: Any
     outputs: list[Output]
     texts: list[TextOutput]
     comfy_prompt_id: str | None

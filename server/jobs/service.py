@@ -41,7 +41,9 @@ class JobService:
             name: values[name] for name in COLUMN_PARAMS if name in values and values[name] is not None
         }
         errors += [
-            FieldError(f"params.{name}", problem) for name, value in row.items() if (problem := repository.misfit(name, value))
+            FieldError(f"params.{name}", problem)
+            for name, value in row.items()
+            if (problem := repository.misfit(name, value))
         ]
         present = await uploads.existing_names(list(resolved.images.values()))
         errors += [
@@ -95,8 +97,8 @@ class JobService:
         return job
 
     async def list(self, filters: JobFilters, *, limit: int, cursor: str | None = None, offset: int = 0) -> JobPage:
-        nul = [FieldError(name, NUL_MESSAGE) for name, text in (("q", filters.text), ("workflow", filters.workflow)) if text and has_nul(text)]
-        if nul:
+        texts = {"q": filters.text, "workflow": filters.workflow}
+        if nul := [FieldError(name, NUL_MESSAGE) for name, text in texts.items() if text and has_nul(text)]:
             raise BadRequest.from_fields(nul)
         position = decode_cursor(cursor) if cursor else None
         jobs, more = await repository.page(filters, limit=limit, cursor=position, offset=offset)

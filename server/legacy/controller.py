@@ -75,12 +75,13 @@ class LegacyController(Controller):
         "/generate",
         status_code=HTTP_202_ACCEPTED,
         summary="Alias: submit a job from flat fields",
-        responses=error_responses(400, 413),
+        responses=error_responses(413),
     )
     async def generate(self, data: JSONBody[dict[str, Any]], jobs: NamedDependency[JobService]) -> LegacyTask:
         params = dict(data)
+        workflow = params.pop("workflow", None) or DEFAULT_WORKFLOW
         try:
-            request = msgspec.convert({"workflow": params.pop("workflow", None) or DEFAULT_WORKFLOW, "params": params}, JobCreate)
+            request = msgspec.convert({"workflow": workflow, "params": params}, JobCreate)
         except msgspec.ValidationError:
             problem = "must be a workflow name of at most 100 characters (GET /api/workflows lists them)"
             raise BadRequest.from_fields([FieldError("workflow", problem)]) from None
@@ -97,7 +98,7 @@ class LegacyController(Controller):
         await jobs.cancel(job_id)
         return LegacyCancel(success=True, message="Task cancelled")
 
-    @get("/history", summary="Alias of GET /api/jobs with limit/offset", responses=error_responses(400))
+    @get("/history", summary="Alias of GET /api/jobs with limit/offset", responses=error_responses())
     async def history(
         self,
         jobs: NamedDependency[JobService],

@@ -35,7 +35,7 @@ class UploadController(Controller):
         # The form is read, and its size limited, as it streams in (UploadService).
         request_max_body_size=None,
         operation_class=UploadOperation,
-        responses=error_responses(400, 413),
+        responses=error_responses(413),
     )
     async def upload(self, request: Request, uploads: NamedDependency[UploadService]) -> UploadInfo:
         return await uploads.accept(request)

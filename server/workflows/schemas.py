@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
+from litestar.openapi.spec import OpenAPIType
 
 from server.workflows.manifest import ParamType, Workflow
+
+# A limit, whole or not. Litestar documents `int | float` as oneOf integer / number, which every
+# whole number matches twice (a schema violation); it is a JSON number.
+_NUMBER = {"one_of": None, "type": [OpenAPIType.NUMBER, OpenAPIType.NULL]}
+Limit = Annotated[int | float | None, msgspec.Meta(extra_json_schema={"extra": _NUMBER})]
 
 
 class ParamInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -17,8 +23,8 @@ class ParamInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     advanced: bool = False
     required: bool = False
     default: Any = None
-    min: int | float | None = None
-    max: int | float | None = None
+    min: Limit = None
+    max: Limit = None
     max_length: int | None = None
     choices: list[str] | None = None
     # aspect_ratio: preset name -> [width, height]

@@ -1,0 +1,59 @@
+"""The OpenAPI description says what clients meet: refusals in Studio's error shape, the upload's
+form field, and the WebSocket routes (as GET routes answering 101)."""
+
+from __future__ import annotations
+
+from litestar.testing import TestClient
+
+
+def schema(client: TestClient) -> dict:
+    response = client.get("/schema/openapi.json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def operations(document: dict):
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            yield f"{method.upper()} {path}", operation
+
+
+def test_every_refusal_is_documented_as_an_error_body(client: TestClient) -> None:
+    document = schema(client)
+    refusals = {
+        (name, status): response
+        for name, operation in operations(document)
+        for status, response in operation["responses"].items()
+        if status.startswith("4")
+    }
+    assert {("POST /api/jobs", "400"), ("GET /api/jobs/{job_id}", "404"), ("POST /api/jobs/{job_id}/cancel", "409")} <= set(refusals)
+    assert ("POST /api/uploads", "413") in refusals and ("GET /api/history", "400") in refusals
+    for where, response in refusals.items():
+        assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorBody"}, where
+    assert set(document["components"]["schemas"]["ErrorBody"]["properties"]) == {"status_code", "detail", "errors"}
+
+
+def test_the_upload_documents_its_file_field(client: TestClient) -> None:
+    body = schema(client)["paths"]["/api/uploads"]["post"]["requestBody"]
+    form = body["content"]["multipart/form-data"]["schema"]
+    assert form["required"] == ["file"]
+    assert form["properties"]["file"]["type"] == "string" and form["properties"]["file"]["format"] == "binary"
+
+
+def test_websocket_routes_are_documented_and_still_open(client: TestClient) -> None:
+    paths = schema(client)["paths"]
+    for path in ("/ws/events", "/ws/jobs/{job_id}"):
+        assert {"101", "426"} <= set(paths[path]["get"]["responses"]), path
+    assert [p["name"] for p in paths["/ws/events"]["get"]["parameters"]] == ["status", "workflow"]
+
+    plain = client.get("/ws/events")
+    assert plain.status_code == 426 and plain.headers["upgrade"] == "websocket"
+    assert plain.json()["detail"] == "/ws/events is a WebSocket: open it with a WebSocket client (ws://...)."
+    with client.websocket_connect("/ws/events") as socket:
+        assert socket.receive_json()["type"] == "queue.snapshot"
+
+
+def test_a_refused_method_says_which_are_allowed(client: TestClient) -> None:
+    response = client.request("TRACE", "/api/jobs")
+    assert response.status_code == 405
+    assert set(response.headers["allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
