@@ -13,7 +13,7 @@ from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath, QueryParameter
 from litestar.response import File
 
-from server.errors import FieldError, NotFound, error_responses
+from server.errors import NUL_MESSAGE, FieldError, NotFound, error_responses, has_nul
 from server.events.bus import EventBus
 from server.events.schemas import Event, QueueTotals, encoder, is_terminal
 from server.events.snapshot import job_snapshot, queue_snapshot
@@ -23,8 +23,8 @@ from server.jobs.schemas import TERMINAL_STATUSES, Status
 Bus = NamedDependency[EventBus]
 
 # Close codes: 1000 the job is done; 1001 the server stops; 1013 reconnect for a fresh snapshot
-# (the client fell too far behind, or the Redis feed was interrupted); 4404 no such job.
-CLOSE_DONE, CLOSE_GOING_AWAY, CLOSE_BEHIND, CLOSE_NO_JOB = 1000, 1001, 1013, 4404
+# (the client fell too far behind, or the Redis feed was interrupted); 4400 a bad filter; 4404 no such job.
+CLOSE_DONE, CLOSE_GOING_AWAY, CLOSE_BEHIND, CLOSE_BAD_FILTER, CLOSE_NO_JOB = 1000, 1001, 1013, 4400, 4404
 # A client that went away: nothing to report (uvicorn's ClientDisconnected is an OSError).
 _GONE = (WebSocketDisconnect, OSError)
 
@@ -55,6 +55,9 @@ async def events_socket(
 ) -> None:
     """A snapshot of the active queue, then every event (optionally filtered)."""
     await socket.accept()
+    if workflow and has_nul(workflow):  # PostgreSQL cannot compare text holding NUL: the snapshot would fail
+        await socket.close(CLOSE_BAD_FILTER, f"workflow: {NUL_MESSAGE}")
+        return
     statuses = tuple(status or ())
 
     def accepts(event: Event) -> bool:

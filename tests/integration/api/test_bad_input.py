@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from litestar.exceptions import WebSocketDisconnect
 from litestar.testing import TestClient
 
 from server.config import Settings
@@ -134,6 +135,13 @@ def test_nul_in_a_history_filter_is_refused(client: TestClient, name) -> None:
     submitted_job(client)
     body = refusal(client.get("/api/jobs", params={name: NUL}))
     assert body["errors"][0]["field"] == name and "NUL" in body["detail"]
+
+
+def test_nul_in_the_live_feed_filter_closes_the_socket_with_the_reason(client: TestClient) -> None:
+    with client.websocket_connect("/ws/events", params={"workflow": NUL}) as socket:
+        with pytest.raises(WebSocketDisconnect) as closed:
+            socket.receive_text()
+    assert (closed.value.code, closed.value.detail) == (4400, "workflow: must not contain NUL (U+0000) characters")
 
 
 def test_nul_in_an_upload_file_name_is_refused(client: TestClient, settings: Settings) -> None:
