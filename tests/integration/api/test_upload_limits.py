@@ -65,8 +65,8 @@ def encoded(size: tuple[int, int], fmt: str) -> bytes:
 
 
 # 38.5 megapixels, just under the default STUDIO_UPLOAD_MAX_PIXELS: ~150 MB to decode in full, from
-# files of 125 KB (PNG) and 600 KB (JPEG).
-LARGE = (7000, 5500)
+# small files (PNG and JPEG of one colour). A JPEG four times the final size decodes at 1/4 scale.
+LARGE = (8200, 4700)
 
 
 class Warm:
@@ -101,7 +101,7 @@ def warm(served: Served) -> Warm:
 def test_a_large_jpeg_is_decoded_at_reduced_scale(warm: Warm) -> None:
     jpeg = warm.peak_kb((encoded(LARGE, "JPEG"), "big.jpg"))
     png = warm.peak_kb((encoded(LARGE, "PNG"), "big.png"))
-    assert jpeg < png / 2, f"a JPEG decoded at reduced scale costs a fraction of a full decode: {jpeg} kB vs {png} kB"
+    assert jpeg < png / 4, f"a JPEG decoded at reduced scale costs a fraction of a full decode: {jpeg} kB vs {png} kB"
 
 
 def test_six_uploads_at_once_are_decoded_two_at_a_time(warm: Warm) -> None:
