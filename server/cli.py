@@ -7,7 +7,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from server.client import cli as client_cli
+from client import cli as client_cli
 from server.config import FLAGS, ConfigError, Settings, display_url, load_settings
 from server.workflows.loader import WorkflowError
 from tui import cli as tui_cli

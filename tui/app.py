@@ -14,9 +14,9 @@ from textual.app import App
 from textual.reactive import reactive
 from textual.signal import Signal
 
-from server.client.errors import ClientError
-from server.client.events import queue_events
-from server.client.http import StudioClient
+from client.errors import ClientError
+from client.events import queue_events
+from client.http import StudioClient
 from server.events.schemas import Message, QueueSnapshot, utc_now
 from server.jobs.schemas import ACTIVE_STATUSES, Job
 from tui.live import RECENT, RECENT_FILTERS, JobChange, LiveQueue

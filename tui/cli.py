@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from server.client.cli import add_connection_flags
+from client.cli import add_connection_flags
 
 
 def add_command(commands: argparse._SubParsersAction) -> None:

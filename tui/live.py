@@ -6,7 +6,7 @@ import uuid
 
 import msgspec
 
-from server.client.view import progress_detail
+from client.view import progress_detail
 from server.events.schemas import (
     JobCancelled,
     JobCreated,

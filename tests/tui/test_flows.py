@@ -12,7 +12,7 @@ from PIL import Image
 from textual.widgets import Checkbox, Input, OptionList, ProgressBar, Select, Static, TextArea
 from textual.widgets._footer import FooterKey
 
-from server.client.http import auth_headers
+from client.http import auth_headers
 from server.jobs.schemas import Job
 from tests.comfyui_double.double import ComfyDouble
 from tests.integration.worker.stack import Stack

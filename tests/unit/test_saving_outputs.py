@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from server.client.files import save_new
+from client.files import save_new
 
 
 def test_an_existing_file_is_kept_and_the_new_one_numbered(tmp_path: Path) -> None:

@@ -11,8 +11,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Footer, ProgressBar, Static
 
-from server.client.errors import ClientError
-from server.client.files import save_outputs
+from client.errors import ClientError
+from client.files import save_outputs
 from server.events.schemas import JobCancelled, JobFailed, JobFinished, JobProgress, JobStatus, Message, QueueSnapshot
 from server.jobs.schemas import ACTIVE_STATUSES, Job
 from tui.format import status_text

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widgets import DataTable, Footer, Static
 
-from server.client.errors import ClientError
+from client.errors import ClientError
 from server.events.schemas import JobCancelled, JobCreated, JobFailed, JobFinished, JobStatus, Message, QueueSnapshot
 from server.jobs.schemas import Job, JobFilters
 from tui.live import JobChange

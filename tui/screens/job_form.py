@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Label, Select, Static
 
-from server.client.errors import ClientError
+from client.errors import ClientError
 from server.events.schemas import Message, QueueSnapshot
 from server.jobs.schemas import Job
 from server.workflows.schemas import WorkflowInfo

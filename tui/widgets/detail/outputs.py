@@ -16,8 +16,8 @@ from textual_image.renderable import SixelImage, TGPImage
 from textual_image.widget import HalfcellImage, get_cell_size
 from textual_image.widget import TGPImage as TGPPreview
 
-from server.client.errors import ClientError
-from server.client.http import StudioClient
+from client.errors import ClientError
+from client.http import StudioClient
 from server.jobs.schemas import Output
 from tui.widgets.detail.sixel import SixelPreview
 

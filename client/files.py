@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from server.client.http import StudioClient
+from client.http import StudioClient
 from server.jobs.schemas import Output
 
 

@@ -12,9 +12,9 @@ from collections.abc import AsyncIterator
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
 
-from server.client.errors import ClientError
-from server.client.events import ws_url
-from server.client.http import auth_headers
+from client.errors import ClientError
+from client.events import ws_url
+from client.http import auth_headers
 from server.events.schemas import JobSnapshot, Message, is_terminal, message_decoder
 from server.jobs.schemas import TERMINAL_STATUSES
 

@@ -14,8 +14,8 @@ import msgspec
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from server.client.errors import ClientError
-from server.client.http import auth_headers
+from client.errors import ClientError
+from client.http import auth_headers
 from server.events.schemas import Message, message_decoder
 
 # A silent peer (host gone, network cut) is noticed within PING_SECONDS * 2.

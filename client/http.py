@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import httpx
 import msgspec
 
-from server.client.errors import ClientError
+from client.errors import ClientError
 from server.jobs.schemas import Job, JobFilters, JobPage
 from server.workflows.schemas import WorkflowInfo
 

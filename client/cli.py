@@ -16,12 +16,12 @@ from typing import Any
 
 from rich.console import Console
 
-from server.client.display import display_for
-from server.client.errors import ClientError
-from server.client.files import save_outputs
-from server.client.follow import follow
-from server.client.http import StudioClient
-from server.client.view import JobView
+from client.display import display_for
+from client.errors import ClientError
+from client.files import save_outputs
+from client.follow import follow
+from client.http import StudioClient
+from client.view import JobView
 
 COMMANDS = ("submit", "watch")
 DEFAULT_URL = "http://127.0.0.1:8000"
