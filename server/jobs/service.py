@@ -6,15 +6,14 @@ import uuid
 from typing import Any
 
 from server.errors import NUL_MESSAGE, BadRequest, Conflict, FieldError, NotFound, echo, has_nul
-from server.events.bus import EventBus
-from server.events.schemas import JobCancelled, JobCreated
 from server.jobs import repository, transitions
 from server.jobs.cursor import Cursor, decode_cursor, encode_cursor
+from server.jobs.events import JobCancelled, JobCreated
+from server.jobs.ports import EventPublisher, JobSender
 from server.jobs.schemas import TERMINAL_STATUSES, Job, JobCreate, JobFilters, JobPage, RemixRequest
 from server.models.catalog import ComfyUnreachable, ModelCatalog
 from server.storage import LocalStorage
 from server.uploads import repository as uploads
-from server.worker.broker import JobQueue
 from server.workflows.manifest import ModelParam, SeedParam, Workflow
 from server.workflows.params import dimensions, resolve, with_seed
 from server.workflows.registry import WorkflowRegistry
@@ -25,7 +24,7 @@ COLUMN_PARAMS = ("prompt", "negative_prompt", "model", "aspect_ratio", "batch_si
 
 class JobService:
     def __init__(
-        self, workflows: WorkflowRegistry, storage: LocalStorage, queue: JobQueue, events: EventBus, models: ModelCatalog
+        self, workflows: WorkflowRegistry, storage: LocalStorage, queue: JobSender, events: EventPublisher, models: ModelCatalog
     ) -> None:
         self.workflows = workflows
         self.storage = storage

@@ -1,0 +1,85 @@
+"""The events a job's changes are published as, one tagged union.
+
+Every job event carries `job_id`, `workflow` (so subscribers can filter without a lookup),
+a per-job `seq` (increasing across every process that publishes for the job) and `ts` (UTC).
+Publishers leave `seq` and `ts` alone: the bus assigns them.
+
+They live here, beside the job schema, so the job service can publish them without importing
+the events package (which delivers them, and imports jobs); `server.events.schemas` re-exports
+them with the rest of the WebSocket protocol.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Any, ClassVar, Literal, Union
+
+import msgspec
+
+from server.jobs.schemas import Job, Status
+
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+class TaggedMessage(msgspec.Struct, tag_field="type"):
+    """A message of the live-event protocol, told apart by its `type`."""
+
+    # Intermediate messages a slow client may miss (a newer one of the same kind replaces them).
+    droppable: ClassVar[bool] = False
+
+
+class _JobEvent(TaggedMessage):
+    job_id: uuid.UUID
+    workflow: str
+    seq: int = 0
+    ts: datetime.datetime = EPOCH
+
+
+class JobCreated(_JobEvent, kw_only=True, tag="job.created"):
+    status: ClassVar[Status] = "queued"
+    job: Job
+
+
+class JobStatus(_JobEvent, kw_only=True, tag="job.status"):
+    """A change between the active statuses (a terminal change is its own event)."""
+
+    status: Literal["queued", "processing"]
+    progress: int = 0
+    worker: str | None = None
+
+
+class JobProgress(_JobEvent, kw_only=True, tag="job.progress"):
+    status: ClassVar[Status] = "processing"
+    droppable: ClassVar[bool] = True
+    percent: int
+    node: str | None = None
+    node_class: str | None = None
+    step: int | None = None
+    total: int | None = None
+
+
+class JobPreview(_JobEvent, kw_only=True, tag="job.preview"):
+    status: ClassVar[Status] = "processing"
+    droppable: ClassVar[bool] = True
+    # Where the latest preview image is served; fetch it again on every event.
+    url: str
+
+
+class JobFinished(_JobEvent, kw_only=True, tag="job.finished"):
+    status: ClassVar[Status] = "finished"
+    job: Job
+
+
+class JobFailed(_JobEvent, kw_only=True, tag="job.failed"):
+    status: ClassVar[Status] = "failed"
+    error: str
+    error_details: Any | None = None
+
+
+class JobCancelled(_JobEvent, kw_only=True, tag="job.cancelled"):
+    status: ClassVar[Status] = "cancelled"
+
+
+JobEvent = Union[JobCreated, JobStatus, JobProgress, JobPreview, JobFinished, JobFailed, JobCancelled]
+TERMINAL_EVENTS = (JobFinished, JobFailed, JobCancelled)
