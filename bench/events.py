@@ -110,7 +110,7 @@ def studio(folder: Path, redis_url: str | None) -> Iterator[tuple[str, dict[str,
         args.append("--no-worker")
     folder.mkdir(parents=True, exist_ok=True)
     log = (folder / "studio.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "server.cli", *args], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen([sys.executable, "-m", "studio", *args], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         if not wait_until_healthy(url):

@@ -1,4 +1,4 @@
-"""The `studio` command."""
+"""`studio serve | worker | migrate`: the server's commands (studio/cli.py puts them in the `studio` command)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,8 @@ import asyncio
 import sys
 from pathlib import Path
 
-from client import cli as client_cli
 from server.config import FLAGS, ConfigError, Settings, display_url, load_settings
 from server.workflows.loader import WorkflowError
-from tui import cli as tui_cli
 
 
 # Each setting's flag help; the flag names are config.FLAGS.
@@ -29,6 +27,7 @@ COMMAND_FLAGS = {
     "worker": ("data_dir", "database_url", "redis_url", "comfy_urls", "workflows_dir"),
     "migrate": ("data_dir", "database_url"),
 }
+COMMANDS = tuple(COMMAND_FLAGS)
 
 
 def _settings_flags(parser: argparse.ArgumentParser, command: str) -> None:
@@ -37,12 +36,7 @@ def _settings_flags(parser: argparse.ArgumentParser, command: str) -> None:
         parser.add_argument(FLAGS[field], dest=field, action=action, help=FLAG_HELP[field])
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="studio",
-        description="Studio: a job studio in front of ComfyUI. Every flag also reads a STUDIO_* variable.",
-    )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def add_commands(commands: argparse._SubParsersAction) -> None:
     serve = commands.add_parser(
         "serve", help="migrate the database and run the API, with a worker for every ComfyUI URL"
     )
@@ -54,17 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     _settings_flags(worker, "worker")
     migrate = commands.add_parser("migrate", help="apply database migrations and exit")
     _settings_flags(migrate, "migrate")
-    client_cli.add_commands(commands)
-    tui_cli.add_command(commands)
-    return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command in client_cli.COMMANDS:  # clients of a running Studio: no settings of their own
-        return client_cli.run(args)
-    if args.command == "tui":
-        return tui_cli.run(args)
+def run(args: argparse.Namespace) -> int:
     flags = COMMAND_FLAGS[args.command]
     try:
         settings = load_settings(overrides={field: getattr(args, field) for field in flags}, flags=flags)
@@ -157,7 +143,3 @@ def _work(settings: Settings) -> None:
     print(f"Studio worker {runtime.context.worker_id} on {', '.join(settings.comfy_urls)}", flush=True)
     stop.wait()
     worker.stop()
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -8,8 +8,10 @@ from pathlib import Path
 
 from client.cli import add_connection_flags
 
+COMMANDS = ("tui",)
 
-def add_command(commands: argparse._SubParsersAction) -> None:
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
     tui = commands.add_parser(
         "tui",
         help="the terminal UI of a running Studio: live queue, history, job detail, new job, remix",

@@ -139,7 +139,7 @@ def test_a_preview_in_xterm_vt340_is_the_image_to_its_top_row(single_stack: Stac
     created = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)
     output = store_output(single_stack, 1, "quadrants.png", quadrants())
     asyncio.run(insert_jobs(single_stack, [job_row(1, created, "four colours", outputs=[output])]))
-    cell_width, cell_height = display.xterm(sys.executable, "-m", "server.cli", "tui", "--url", single_stack.url)
+    cell_width, cell_height = display.xterm(sys.executable, "-m", "studio", "tui", "--url", single_stack.url)
     # A key typed while textual-image asks the terminal what it can draw is read as the answer
     # (then it draws half blocks): no key before the TUI is up, connected to Studio.
     deadline = time.monotonic() + 60

@@ -77,12 +77,12 @@ def test_a_refused_setting_names_its_variable_and_only_a_flag_that_exists(env: s
 
 def test_cli_refuses_to_start_with_a_bad_setting() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "server.cli", "serve", "--port", "x"], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "studio", "serve", "--port", "x"], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 2
     assert result.stderr.strip() == "studio: Invalid setting STUDIO_PORT / --port: 'x' is not valid (expected int, got str)."
 
 
 def test_cli_help() -> None:
-    result = subprocess.run([sys.executable, "-m", "server.cli", "--help"], capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-m", "studio", "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "serve" in result.stdout and "migrate" in result.stdout

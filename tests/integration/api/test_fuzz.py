@@ -57,7 +57,7 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("fuzz")
     with ComfyDoubleProcess(DoubleSettings(models=MODELS), data_dir=folder / "comfyui") as comfy:
         port = free_port()
-        command = [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--data-dir", str(folder / "data")]
+        command = [sys.executable, "-m", "studio", "serve", "--port", str(port), "--data-dir", str(folder / "data")]
         command += ["--comfy-url", comfy.url]
         env = {"PATH": "/usr/bin:/bin", "HOME": str(folder)}
         with (folder / "studio.log").open("wb") as log:

@@ -45,7 +45,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("STUDIO_")}
     env["STUDIO_UPLOAD_MAX_BYTES"] = str(MAX_BYTES)
-    command = [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--data-dir", str(folder / "data")]
+    command = [sys.executable, "-m", "studio", "serve", "--port", str(port), "--data-dir", str(folder / "data")]
     command += ["--comfy-url", f"http://127.0.0.1:{free_port()}"]  # nobody listens: no ComfyUI needed
     with (folder / "studio.log").open("wb") as log:
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=log)

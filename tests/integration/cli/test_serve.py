@@ -20,7 +20,7 @@ def served(tmp_path: Path, comfy_url: str) -> Iterator[tuple[str, Path]]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("STUDIO_")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--data-dir", str(tmp_path / "data"), "--comfy-url", comfy_url],
+        [sys.executable, "-m", "studio", "serve", "--port", str(port), "--data-dir", str(tmp_path / "data"), "--comfy-url", comfy_url],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
@@ -48,7 +48,7 @@ def test_submit_list_and_health_against_a_served_studio(served: tuple[str, Path]
 
 
 def test_migrate_command_is_idempotent(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "server.cli", "migrate", "--data-dir", str(tmp_path)]
+    command = [sys.executable, "-m", "studio", "migrate", "--data-dir", str(tmp_path)]
     first = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
     second = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
     assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr

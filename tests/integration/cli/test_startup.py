@@ -32,7 +32,7 @@ def environment(**variables: str) -> dict[str, str]:
 
 def studio(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "server.cli", *args],
+        [sys.executable, "-m", "studio", *args],
         cwd=REPO, env=env or environment(), capture_output=True, text=True, timeout=timeout,
     )
 
@@ -66,7 +66,7 @@ def test_a_second_serve_on_a_taken_port_stops_at_once_and_touches_nothing(tmp_pa
     port = free_port()
     first_args = ["serve", "--port", str(port), "--data-dir", str(tmp_path / "first"), "--comfy-url", double.url]
     with (tmp_path / "first.log").open("wb") as log:
-        first = subprocess.Popen([sys.executable, "-m", "server.cli", *first_args], cwd=REPO, env=environment(), stdout=log, stderr=log)
+        first = subprocess.Popen([sys.executable, "-m", "studio", *first_args], cwd=REPO, env=environment(), stdout=log, stderr=log)
     try:
         assert wait_until_healthy(f"http://127.0.0.1:{port}"), (tmp_path / "first.log").read_text()
         deadline = time.monotonic() + 15
@@ -182,7 +182,7 @@ def test_an_api_host_takes_models_from_its_comfy_url_and_says_so(tmp_path: Path,
     log = tmp_path / "api.log"
     with log.open("wb") as handle:
         api = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--no-worker", "--port", str(port)],
+            [sys.executable, "-m", "studio", "serve", "--no-worker", "--port", str(port)],
             cwd=REPO, env=env, stdout=handle, stderr=handle,
         )
     try:

@@ -12,14 +12,14 @@ from tests.integration.events.scaled import Api, job_json, publisher
 
 
 def studio(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "server.cli", *args], cwd=REPO, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([sys.executable, "-m", "studio", *args], cwd=REPO, capture_output=True, text=True, timeout=timeout)
 
 
 def watch(api: Api, job_id: str) -> tuple[subprocess.Popen[str], str]:
     """Start `studio watch`; returns once it printed its snapshot line (also returned), so the
     events published next cannot race its connection."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "watch", job_id, "--url", api.url],
+        [sys.executable, "-m", "studio", "watch", job_id, "--url", api.url],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -16,7 +16,7 @@ from tests.integration.worker.stack import Stack
 
 
 def studio(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "server.cli", *args], cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run([sys.executable, "-m", "studio", *args], cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_submit_wait_shows_the_bar_moving_and_ends_with_the_outputs(stack: Stack, double: ComfyDouble) -> None:  # noqa: F811

@@ -43,7 +43,7 @@ class StudioProcess:
     def start(self) -> StudioProcess:
         handle = self.log.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", *self.args], cwd=REPO, env=self.env, stdout=handle, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "studio", *self.args], cwd=REPO, env=self.env, stdout=handle, stderr=subprocess.STDOUT
         )
         return self
 
