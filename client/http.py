@@ -13,19 +13,11 @@ import msgspec
 
 from client.errors import ClientError
 from server.jobs.schemas import Job, JobFilters, JobPage
+from server.uploads.schemas import UploadInfo
 from server.workflows.schemas import WorkflowInfo
 
 T = TypeVar("T")
 JobId = uuid.UUID | str
-
-
-class Upload(msgspec.Struct, kw_only=True):
-    """What POST /api/uploads answers (the fields a client needs)."""
-
-    # The value to give an image parameter.
-    name: str
-    width: int
-    height: int
 
 
 def auth_headers(api_key: str | None) -> dict[str, str]:
@@ -98,13 +90,13 @@ class StudioClient:
         lists = await self._call("GET", "/api/models", dict[str, list[str]])
         return {folder: lists.get(field, []) for field, folder in FOLDERS.items()}
 
-    async def upload(self, path: Path) -> Upload:
+    async def upload(self, path: Path) -> UploadInfo:
         try:
             data = await asyncio.to_thread(path.read_bytes)
         except OSError as exc:
             raise ClientError(f"Could not read {path}: {exc.strerror or exc}.", usage=True) from None
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return await self._call("POST", "/api/uploads", Upload, files={"file": (path.name, data, content_type)})
+        return await self._call("POST", "/api/uploads", UploadInfo, files={"file": (path.name, data, content_type)})
 
     async def fetch(self, url: str) -> bytes:
         """A file Studio serves, e.g. an output's `url` (/outputs/<job id>/<file>)."""

@@ -7,7 +7,8 @@ from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 
 from server.errors import error_responses
-from server.uploads.service import UploadInfo, UploadService
+from server.uploads.schemas import UploadInfo
+from server.uploads.service import UploadService
 
 _FORM = Schema(
     type=OpenAPIType.OBJECT,

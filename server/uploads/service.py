@@ -6,7 +6,6 @@ import hashlib
 import uuid
 
 import anyio
-import msgspec
 from litestar import Request
 
 from server.config import Settings
@@ -15,21 +14,11 @@ from server.storage import LocalStorage
 from server.uploads import repository
 from server.uploads.form import read_file_field
 from server.uploads.images import NotAnImage, TooManyPixels, prepare_image
+from server.uploads.schemas import UploadInfo
 
 # Decoding is what costs memory (up to ~4 bytes a pixel, several hundred MB for a large image):
 # however many uploads arrive at once, two are decoded at a time and the others wait their turn.
 MAX_DECODES = 2
-
-
-class UploadInfo(msgspec.Struct, kw_only=True):
-    # Use this as the value of an image parameter.
-    name: str
-    original_name: str
-    content_type: str
-    width: int
-    height: int
-    size_bytes: int
-    downscaled: bool
 
 
 class UploadService:
