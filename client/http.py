@@ -13,6 +13,7 @@ import msgspec
 
 from client.errors import ClientError
 from server.jobs.schemas import Job, JobFilters, JobPage
+from server.models.schemas import FOLDERS, ModelLists
 from server.uploads.schemas import UploadInfo
 from server.workflows.schemas import WorkflowInfo
 
@@ -84,11 +85,8 @@ class StudioClient:
 
     async def models(self) -> dict[str, list[str]]:
         """Model files per ComfyUI folder ("checkpoints", "vae", ...), as a model param's `folder` names them."""
-        # Imported here: server.models pulls in Litestar, which a remote client only needs now.
-        from server.models.controller import FOLDERS
-
-        lists = await self._call("GET", "/api/models", dict[str, list[str]])
-        return {folder: lists.get(field, []) for field, folder in FOLDERS.items()}
+        lists = await self._call("GET", "/api/models", ModelLists)
+        return {folder: getattr(lists, field) for field, folder in FOLDERS.items()}
 
     async def upload(self, path: Path) -> UploadInfo:
         try:
