@@ -14,7 +14,16 @@ class ComfyError(Exception):
 
 
 class ComfyUnavailable(ComfyError):
-    """ComfyUI could not be reached or failed (refused, reset, timeout, 5xx). Retryable."""
+    """ComfyUI did not answer or failed (refused, reset, timeout, 5xx): the one exception for
+    "ComfyUI is unreachable", whether one call failed (retryable) or a caller gave up on it.
+
+    `attempts` is how many tries the caller made before giving up (None: one call, as raised by
+    the client itself).
+    """
+
+    def __init__(self, message: str, *, attempts: int | None = None) -> None:
+        super().__init__(message)
+        self.attempts = attempts
 
 
 class ComfyNotFound(ComfyError):

@@ -218,7 +218,8 @@ class PromptFollower:
                     self._node, self._step = node, (int(value), int(maximum))
                     self._nodes[node] = (_ratio(value, maximum), False)
                     if self._classes.get(node) in SOCKET_IMAGE_NODES:
-                        # One step per image: value 0..n-1 of n (README pitfall 11).
+                        # One step per image: value 0..n-1 of n, never n
+                        # (tests/data/comfyui/README.md, "Pitfalls seen" 11).
                         self._socket_totals[node] = int(maximum)
             case Executed(node=node, output=output):
                 self._record_output(node, output)

@@ -30,8 +30,9 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# While ComfyUI streams previews its event loop answers HTTP late (seconds, README pitfall 6),
-# so reads get a generous timeout; connecting to a dead server should fail fast.
+# While ComfyUI streams WebSocket frames its event loop answers HTTP late (up to seconds; recorded
+# in tests/data/comfyui/README.md, "Pitfalls seen" 6), so reads get a generous timeout;
+# connecting to a dead server should fail fast.
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
 
 

@@ -43,7 +43,9 @@ class StatusInfo(msgspec.Struct):
     exec_info: ExecInfo
 
 
-class Status(msgspec.Struct):
+class StatusFrame(msgspec.Struct):
+    """`status`: the queue's length (all clients'), not a prompt's or a job's status."""
+
     status: StatusInfo
     sid: str | None = None  # only in the first frame after connecting
 
@@ -135,7 +137,7 @@ class UnknownMessage(msgspec.Struct):
 
 
 WsMessage = (
-    Status
+    StatusFrame
     | FeatureFlags
     | ExecutionStart
     | ExecutionCached
@@ -150,7 +152,7 @@ WsMessage = (
 )
 
 _MESSAGE_TYPES: dict[str, type[msgspec.Struct]] = {
-    "status": Status,
+    "status": StatusFrame,
     "feature_flags": FeatureFlags,
     "execution_start": ExecutionStart,
     "execution_cached": ExecutionCached,

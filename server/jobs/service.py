@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from server.comfy import ComfyUnavailable
 from server.errors import NUL_MESSAGE, BadRequest, Conflict, FieldError, NotFound, echo, has_nul
 from server.jobs import repository, transitions
 from server.jobs.cursor import Cursor, decode_cursor, encode_cursor
 from server.jobs.events import JobCancelled, JobCreated
 from server.jobs.ports import EventPublisher, JobSender
 from server.jobs.schemas import TERMINAL_STATUSES, Job, JobCreate, JobFilters, JobPage, RemixRequest
-from server.models.catalog import ComfyUnreachable, ModelCatalog
+from server.models.catalog import ModelCatalog
 from server.storage import LocalStorage
 from server.uploads import repository as uploads
 from server.workflows.manifest import ModelParam, SeedParam, Workflow
@@ -80,7 +81,7 @@ class JobService:
                 continue
             try:
                 available = await self.models.files(param.folder)
-            except ComfyUnreachable:
+            except ComfyUnavailable:
                 return []
             if values[name] not in available:
                 listed = ", ".join(available) or "none"

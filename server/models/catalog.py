@@ -5,14 +5,10 @@ from __future__ import annotations
 import asyncio
 import time
 
-from server.comfy import ComfyClient, ComfyError, ComfyNotFound
+from server.comfy import ComfyClient, ComfyError, ComfyNotFound, ComfyUnavailable
 
 # Long enough to spare ComfyUI a request per submitted job, short enough to see new files soon.
 CACHE_SECONDS = 30.0
-
-
-class ComfyUnreachable(Exception):
-    """No ComfyUI answered; the message names the URLs tried."""
 
 
 class ModelCatalog:
@@ -23,7 +19,8 @@ class ModelCatalog:
         self._clients: dict[str, ComfyClient] = {}
 
     async def files(self, folder: str) -> list[str]:
-        """File names in `folder` on the first ComfyUI that answers; raises ComfyUnreachable."""
+        """File names in `folder` on the first ComfyUI that answers; raises ComfyUnavailable,
+        naming every URL tried, when none does."""
         cached = self._cache.get(folder)
         if cached and time.monotonic() - cached[0] < self.cache_seconds:
             return cached[1]
@@ -38,7 +35,7 @@ class ModelCatalog:
                 continue
             self._cache[folder] = (time.monotonic(), names)
             return names
-        raise ComfyUnreachable(f"ComfyUI is unreachable: {', '.join(errors)}")
+        raise ComfyUnavailable(f"ComfyUI is unreachable: {', '.join(errors)}")
 
     async def folders(self, folders: list[str]) -> dict[str, list[str]]:
         lists = await asyncio.gather(*(self.files(folder) for folder in folders))

@@ -5,8 +5,9 @@ from __future__ import annotations
 from litestar import get
 from litestar.di import NamedDependency
 
+from server.comfy import ComfyUnavailable
 from server.errors import Unavailable
-from server.models.catalog import ComfyUnreachable, ModelCatalog
+from server.models.catalog import ModelCatalog
 from server.models.schemas import FOLDERS, ModelLists
 
 
@@ -14,6 +15,6 @@ from server.models.schemas import FOLDERS, ModelLists
 async def list_models(models: NamedDependency[ModelCatalog]) -> ModelLists:
     try:
         lists = await models.folders(list(FOLDERS.values()))
-    except ComfyUnreachable as exc:
+    except ComfyUnavailable as exc:
         raise Unavailable(f"{exc}. The model lists come from ComfyUI; start it or check STUDIO_COMFY_URL.") from None
     return ModelLists(**{field: lists[folder] for field, folder in FOLDERS.items()})

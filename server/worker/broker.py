@@ -36,7 +36,9 @@ def make_broker(settings: Settings) -> dramatiq.Broker:
     if settings.redis_url:
         from dramatiq.brokers.redis import RedisBroker
 
-        # Both are needed for Redis to hand a dead worker's messages to another one (DESIGN pitfalls).
+        # Dramatiq's Redis broker hands a dead worker's messages to another one only in a maintenance
+        # run (1 in maintenance_chance per million commands, 0.1% by default) after heartbeat_timeout:
+        # both are set, and the recovery sweep (runtime.py) sends queued jobs again besides.
         broker = RedisBroker(
             url=settings.redis_url,
             middleware=middleware,

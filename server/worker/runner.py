@@ -61,10 +61,6 @@ class WorkerContext(msgspec.Struct, kw_only=True, frozen=True):
     worker_id: str
 
 
-class GaveUp(Exception):
-    """ComfyUI stayed unreachable through every retry."""
-
-
 class Unrunnable(Exception):
     """The job cannot run any more as it was accepted (its workflow or input image is gone)."""
 
@@ -97,7 +93,7 @@ class JobRunner:
                 details = {"type": exc.error_type, "node_errors": msgspec.to_builtins(exc.node_errors)}
                 await self._conclude("failed", error=f"ComfyUI rejected the workflow: {exc}", error_details=details)
                 return False
-            except GaveUp as exc:
+            except ComfyUnavailable as exc:  # _retrying gave up: unreachable through every retry
                 await self._conclude("failed", error=str(exc), error_details={"type": "comfyui_unreachable"})
                 return False
             except Unrunnable as exc:
@@ -306,9 +302,10 @@ class JobRunner:
                 return await call()
             except ComfyUnavailable as exc:
                 if attempt == self.settings.comfy_retries:
-                    raise GaveUp(
+                    raise ComfyUnavailable(
                         f"ComfyUI at {self.lane.comfy_url} could not be reached ({exc}) after "
-                        f"{self.settings.comfy_retries + 1} tries; check that it is running."
+                        f"{attempt + 1} tries; check that it is running.",
+                        attempts=attempt + 1,
                     ) from None
                 log.info(
                     "job %s: ComfyUI unreachable (%s); try %d of %d in %.1f s",

@@ -256,7 +256,8 @@ def start_worker(runtime: WorkerRuntime) -> dramatiq.Worker:
     dramatiq.actor(run_job, broker=broker, actor_name=ACTOR, queue_name=QUEUE, time_limit=ACTOR_TIME_LIMIT_MS)
     # After AsyncIO (added by make_broker): its event loop must run before the runtime starts on it.
     broker.add_middleware(RuntimeMiddleware(runtime))
-    # Without this an embedded worker silently ignores time limits (DESIGN pitfalls).
+    # Dramatiq's CLI emits process_boot; a Worker started in-process must emit it itself, or the
+    # TimeLimit middleware (started in after_process_boot) never runs and limits are ignored.
     broker.emit_after("process_boot")
     worker = dramatiq.Worker(broker, worker_threads=runtime.threads, worker_timeout=100)
     # Take only what the lanes can run now, so an idle GPU on another host gets the rest.

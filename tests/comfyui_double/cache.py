@@ -2,7 +2,8 @@
 
 Entries are keyed by a node's input signature (class_type, IS_CHANGED, widget values and, through
 links, the signatures of its ancestors), not by node id. Starting a prompt drops every entry the new
-prompt does not use, so only the previous prompt's results can be reused (README pitfall 10).
+prompt does not use, so only the previous prompt's results can be reused (tests/data/comfyui/README.md,
+"Pitfalls seen" 10).
 """
 
 from __future__ import annotations

@@ -367,7 +367,8 @@ async def preview_image(ctx: RunContext, i: dict[str, Any], types: list[Any]) ->
 async def save_image_websocket(ctx: RunContext, i: dict[str, Any], types: list[Any]) -> NodeResult:
     image: ImageBatch = i["images"]
     data = encode(pil_image(image), "PNG", compress_level=1)
-    # Progress 0..n-1 of n (never reaches max, README pitfall 11), one PNG frame per image.
+    # Progress 0..n-1 of n, never n (tests/data/comfyui/README.md, "Pitfalls seen" 11); one PNG
+    # frame per image.
     for value in range(image.batch):
         await ctx.step(value, image.batch, ("PNG", data))
     return NodeResult((), {})

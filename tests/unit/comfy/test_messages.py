@@ -14,7 +14,7 @@ from server.comfy import messages as m
 from tests.unit.comfy.captures import DATA, capture_names, events, load
 
 KNOWN = {
-    "status": m.Status,
+    "status": m.StatusFrame,
     "feature_flags": m.FeatureFlags,
     "execution_start": m.ExecutionStart,
     "execution_cached": m.ExecutionCached,
@@ -52,7 +52,7 @@ def test_frames_decode_to_their_fields() -> None:
     replayed = m.decode_message('{"type":"executing","data":{"node":"3"}}')  # after reconnect
     assert replayed == m.Executing(node="3")
     status = m.decode_message(json.dumps(load("01")["events"][1]["message"]))
-    assert status == m.Status(m.StatusInfo(m.ExecInfo(0)), sid=load("01")["client_id"])
+    assert status == m.StatusFrame(m.StatusInfo(m.ExecInfo(0)), sid=load("01")["client_id"])
 
 
 def test_history_messages_decode_as_frames() -> None:
