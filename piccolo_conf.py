@@ -1,3 +1,4 @@
-"""Entry point for the `piccolo` CLI (e.g. `piccolo migrations new studio --auto`)."""
+"""For the `piccolo` CLI run in this folder (e.g. `piccolo migrations new studio --auto`): Studio's
+configuration module, server/db/piccolo_conf.py."""
 
 from server.db.piccolo_conf import APP_REGISTRY, DB  # noqa: F401

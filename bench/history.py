@@ -21,7 +21,8 @@ from pathlib import Path
 
 import asyncpg
 
-from server.db.engine import connect, disconnect, migrate
+from server.db.engine import connect, disconnect
+from server.db.migrate import migrate
 from server.jobs import repository
 from server.jobs.cursor import Cursor
 from server.jobs.schemas import JobFilters

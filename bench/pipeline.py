@@ -159,7 +159,7 @@ def run_mode(mode: str, comfy_url: str, args: argparse.Namespace, bare: list[flo
 
 
 async def _migrate(url: str) -> None:
-    from server.db.engine import migrate
+    from server.db.migrate import migrate
 
     await migrate(url)
 

@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _migrate(settings: Settings) -> None:
     from server import startup
-    from server.db.engine import migrate
+    from server.db.migrate import migrate
 
     # The data dir matters here only when it holds the (default SQLite) database.
     startup.check(settings, data_dir=not settings.database_url, redis=False)
@@ -80,7 +80,7 @@ def _serve(settings: Settings, *, with_worker: bool) -> None:
 
     from server import startup
     from server.app import create_app
-    from server.db.engine import migrate
+    from server.db.migrate import migrate
 
     if not with_worker and not settings.redis_url:
         raise ConfigError("--no-worker needs STUDIO_REDIS_URL / --redis-url: workers take jobs from Redis.")

@@ -1,11 +1,13 @@
-"""Database engines: SQLite (embedded default) or PostgreSQL, chosen by URL, plus migrations."""
+"""Database engines: SQLite (embedded default) or PostgreSQL, chosen by URL, and the tables bound to one.
+
+Importing this module builds no engine and touches neither the environment nor a file; each
+function does what it says when called (migrations: server.db.migrate).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
-import os
 import sqlite3
 from pathlib import Path
 
@@ -15,9 +17,6 @@ from piccolo.apps.migrations.tables import Migration
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
-
-# Piccolo's migration runner finds its engine through this module.
-os.environ.setdefault("PICCOLO_CONF", "server.db.piccolo_conf")
 
 # Seconds a SQLite writer waits for another writer before "database is locked".
 SQLITE_BUSY_TIMEOUT = 30
@@ -63,11 +62,9 @@ def engine_for_url(url: str) -> Engine:
 
 def bind(url: str) -> Engine:
     """Point every table (Studio's and Piccolo's own migration table) at the database at `url`."""
-    from server.db import piccolo_conf
     from server.db.piccolo_app import APP_CONFIG
 
     engine = engine_for_url(url)
-    piccolo_conf.DB = engine
     for table in [*APP_CONFIG.table_classes, Migration]:
         table._meta.db = engine
     if isinstance(engine, SQLiteEngine):
@@ -114,19 +111,6 @@ async def open_pool(engine: Engine) -> None:
 async def disconnect(engine: Engine) -> None:
     if isinstance(engine, PostgresEngine) and engine.pool is not None:
         await engine.close_connection_pool()
-
-
-async def migrate(url: str, *, verbose: bool = False) -> None:
-    """Apply every migration that has not run yet; safe to call on every start."""
-    from piccolo.apps.migrations.commands.forwards import run_forwards
-
-    bind(url)
-    output = io.StringIO()
-    # Piccolo prints its progress; keep start-up quiet unless asked (`studio migrate`).
-    with contextlib.nullcontext() if verbose else contextlib.redirect_stdout(output):
-        result = await run_forwards(app_name="studio")
-    if not result.success:
-        raise RuntimeError(f"Database migration failed: {result.message}\n{output.getvalue()}")
 
 
 async def ping(engine: Engine) -> bool:

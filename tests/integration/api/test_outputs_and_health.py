@@ -10,7 +10,7 @@ from litestar.testing import TestClient
 
 from server.app import create_app
 from server.config import Settings, load_settings
-from server.db.engine import migrate
+from server.db.migrate import migrate
 from tests.conftest import REPO
 
 
