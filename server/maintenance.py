@@ -16,10 +16,11 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppres
 import msgspec
 from litestar import Litestar
 
+from server.clock import utc_now
 from server.config import Settings
-from server.db.tables import Job, Upload, utc_now
-from server.jobs.schemas import TERMINAL_STATUSES
+from server.jobs import repository as jobs
 from server.storage import LocalStorage
+from server.uploads import repository as uploads
 
 log = logging.getLogger(__name__)
 
@@ -34,23 +35,16 @@ class CleanupReport(msgspec.Struct):
 async def clean_up(settings: Settings, storage: LocalStorage) -> CleanupReport:
     now = utc_now()
     job_cutoff = now - datetime.timedelta(days=settings.output_retention_days)
-    expired_jobs = await Job.select(Job.id).where(
-        Job.status.is_in(list(TERMINAL_STATUSES))
-        & (Job.is_deleted == False)  # noqa: E712
-        & (Job.favorite == False)  # noqa: E712
-        & (Job.finished_at < job_cutoff)
-    )
-    for row in expired_jobs:
-        storage.delete_tree("outputs", str(row["id"]))
-        await Job.update({Job.is_deleted: True}).where(Job.id == row["id"])
+    expired_jobs = await jobs.ended_before(job_cutoff)
+    for job_id in expired_jobs:
+        storage.delete_tree("outputs", str(job_id))
+        await jobs.soft_delete(job_id)
 
     upload_cutoff = now - datetime.timedelta(hours=settings.upload_retention_hours)
-    expired_uploads = await Upload.select(Upload.id, Upload.name).where(
-        (Upload.is_deleted == False) & (Upload.created_at < upload_cutoff)  # noqa: E712
-    )
-    for row in expired_uploads:
-        storage.delete("uploads", row["name"])
-        await Upload.update({Upload.is_deleted: True}).where(Upload.id == row["id"])
+    expired_uploads = await uploads.created_before(upload_cutoff)
+    for upload_id, name in expired_uploads:
+        storage.delete("uploads", name)
+        await uploads.soft_delete(upload_id)
     return CleanupReport(jobs=len(expired_jobs), uploads=len(expired_uploads))
 
 

@@ -17,7 +17,8 @@ from textual.signal import Signal
 from client.errors import ClientError
 from client.events import queue_events
 from client.http import StudioClient
-from server.events.schemas import Message, QueueSnapshot, utc_now
+from server.clock import utc_now
+from server.events.schemas import Message, QueueSnapshot
 from server.jobs.schemas import ACTIVE_STATUSES, Job
 from tui.live import RECENT, RECENT_FILTERS, JobChange, LiveQueue
 from tui.screens.confirm import ConfirmScreen

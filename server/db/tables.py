@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import uuid
 
 from piccolo.columns import (
@@ -18,9 +17,7 @@ from piccolo.columns import (
 )
 from piccolo.table import Table
 
-
-def utc_now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
+from server.clock import utc_now
 
 
 class Job(Table, tablename="jobs"):

@@ -21,10 +21,11 @@ from contextlib import contextmanager
 
 import msgspec
 
+from server.clock import utc_now
 from server.config import Settings
 from server.events.fanout import Fanout
 from server.events.previews import PreviewStore, preview_url
-from server.events.schemas import JobEvent, JobPreview, is_terminal, utc_now
+from server.events.schemas import JobEvent, JobPreview, is_terminal
 from server.events.subscription import Subscription
 from server.events.throttle import Throttle
 from server.events.transport import MemoryTransport, RedisTransport, Transport

@@ -28,10 +28,6 @@ from server.jobs.events import (  # noqa: F401
 from server.jobs.schemas import Job
 
 
-def utc_now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
-
-
 class QueueTotals(TaggedMessage, kw_only=True, tag="queue.totals"):
     droppable: ClassVar[bool] = True
     queued: int

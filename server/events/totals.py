@@ -8,9 +8,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from server.clock import utc_now
 from server.events.fanout import Fanout
-from server.events.schemas import Event, QueueTotals, utc_now
-from server.events.snapshot import active_totals
+from server.events.schemas import Event, QueueTotals
+from server.jobs.repository import active_totals
 
 log = logging.getLogger("studio.events")
 

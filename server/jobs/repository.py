@@ -1,19 +1,30 @@
-"""Job rows: every query the API and the workers run against the jobs table."""
+"""Job rows: every query the API, the live feed, retention and the workers run against the jobs table.
+
+Each one sees live rows only (`live()`): a deleted job stays in the table but nobody reads or
+moves it any more.
+"""
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from typing import Any
 
 import msgspec
-from piccolo.columns import BigInt, Integer, Varchar
+from piccolo.columns import BigInt, Column, Integer, Varchar
 from piccolo.columns.combination import WhereRaw
+from piccolo.custom_types import Combinable
+from piccolo.query.functions.aggregate import Count
 
 from server.db.tables import Job as JobRow
 from server.jobs.cursor import Cursor
-from server.jobs.schemas import Job, JobFilters
+from server.jobs.schemas import ACTIVE_STATUSES, TERMINAL_STATUSES, Job, JobFilters, Status
 
-_LIVE = JobRow.is_deleted == False  # noqa: E712 - Piccolo builds SQL from the comparison
+
+def live() -> Combinable:
+    """The jobs Studio still has (not deleted): part of every query's condition, and the place
+    where access control will add "owned by"."""
+    return JobRow.is_deleted == False  # noqa: E712 - Piccolo builds SQL from the comparison
 
 
 def misfit(column_name: str, value: Any) -> str | None:
@@ -42,13 +53,27 @@ async def insert(values: dict[str, Any]) -> Job:
 
 
 async def get(job_id: uuid.UUID) -> Job | None:
-    row = await JobRow.select().where((JobRow.id == job_id) & _LIVE).first().output(load_json=True)
+    row = await JobRow.select().where((JobRow.id == job_id) & live()).first().output(load_json=True)
     return to_job(row) if row else None
+
+
+async def by_ids(ids: list[uuid.UUID]) -> list[Job]:
+    """The live jobs among `ids`, in no particular order."""
+    if not ids:
+        return []
+    rows = await JobRow.select().where(JobRow.id.is_in(ids) & live()).output(load_json=True)
+    return [to_job(row) for row in rows]
+
+
+async def value(job_id: uuid.UUID, column: Column) -> Any:
+    """One column of the job; None when it is gone."""
+    row = await JobRow.select(column).where((JobRow.id == job_id) & live()).first()
+    return row[column._meta.name] if row else None
 
 
 async def page(filters: JobFilters, *, limit: int, cursor: Cursor | None = None, offset: int = 0) -> tuple[list[Job], bool]:
     """Newest first. Returns the rows and whether older rows remain."""
-    query = JobRow.select().where(_LIVE)
+    query = JobRow.select().where(live())
     if filters.statuses:
         query = query.where(JobRow.status.is_in(list(filters.statuses)))
     if filters.workflow:
@@ -77,21 +102,60 @@ def _prompt_contains(text: str) -> WhereRaw:
     return WhereRaw(f"prompt {operator} {{}} ESCAPE '\\'", f"%{escaped}%")
 
 
-async def update_where(job_id: uuid.UUID, changes: dict[Any, Any], *, statuses: tuple[str, ...] | None = None) -> bool:
-    """Apply `changes` if the job exists (and is in one of `statuses`); True when a row changed.
+async def active_ids(statuses: tuple[Status, ...], workflow: str | None, *, limit: int) -> list[uuid.UUID]:
+    """Queued and processing jobs (narrowed to `statuses` and `workflow` when given): running
+    ones first ("processing" < "queued"), then the queue in the order it runs."""
+    query = JobRow.select(JobRow.id).where(live() & JobRow.status.is_in(list(ACTIVE_STATUSES)))
+    if statuses:
+        query = query.where(JobRow.status.is_in(list(statuses)))
+    if workflow:
+        query = query.where(JobRow.workflow == workflow)
+    return [row["id"] for row in await query.order_by(JobRow.status, JobRow.created_at).limit(limit)]
+
+
+async def active_totals() -> tuple[int, int]:
+    """(queued, processing) over every live job."""
+    rows = await (
+        JobRow.select(JobRow.status, Count())
+        .where(live() & JobRow.status.is_in(list(ACTIVE_STATUSES)))
+        .group_by(JobRow.status)
+    )
+    counts = {row["status"]: row["count"] for row in rows}
+    return counts.get("queued", 0), counts.get("processing", 0)
+
+
+async def ids_where(condition: Combinable) -> list[uuid.UUID]:
+    """The live jobs that meet `condition`, oldest first."""
+    rows = await JobRow.select(JobRow.id).where(live() & condition).order_by(JobRow.created_at)
+    return [row["id"] for row in rows]
+
+
+async def ended_before(cutoff: datetime.datetime) -> list[uuid.UUID]:
+    """Finished, failed and cancelled jobs that ended before `cutoff`, favorites aside (retention)."""
+    return await ids_where(
+        JobRow.status.is_in(list(TERMINAL_STATUSES))
+        & (JobRow.favorite == False)  # noqa: E712
+        & (JobRow.finished_at < cutoff)
+    )
+
+
+async def update_where(
+    job_id: uuid.UUID, changes: dict[Any, Any], *, condition: Combinable | None = None, returning: Column = JobRow.id
+) -> list[dict[str, Any]]:
+    """Apply `changes` if the job exists (and meets `condition`); the `returning` column of the
+    row changed, or nothing.
 
     One conditional UPDATE, so two writers racing on the same job cannot both win.
     """
-    condition = (JobRow.id == job_id) & _LIVE
-    if statuses:
-        condition &= JobRow.status.is_in(list(statuses))
-    changed = await JobRow.update(changes).where(condition).returning(JobRow.id)
-    return bool(changed)
+    where = (JobRow.id == job_id) & live()
+    if condition is not None:
+        where &= condition
+    return await JobRow.update(changes).where(where).returning(returning)
 
 
 async def set_favorite(job_id: uuid.UUID, favorite: bool) -> bool:
-    return await update_where(job_id, {JobRow.favorite: favorite})
+    return bool(await update_where(job_id, {JobRow.favorite: favorite}))
 
 
 async def soft_delete(job_id: uuid.UUID) -> bool:
-    return await update_where(job_id, {JobRow.is_deleted: True})
+    return bool(await update_where(job_id, {JobRow.is_deleted: True}))

@@ -1,10 +1,20 @@
-"""Upload rows."""
+"""Upload rows: every query against the uploads table. Each sees live rows only (`live()`)."""
 
 from __future__ import annotations
 
+import datetime
+import uuid
 from typing import Any
 
+from piccolo.custom_types import Combinable
+
 from server.db.tables import Upload as UploadRow
+
+
+def live() -> Combinable:
+    """The uploads Studio still has (not deleted): part of every query's condition, and the
+    place where access control will add "owned by"."""
+    return UploadRow.is_deleted == False  # noqa: E712 - Piccolo builds SQL from the comparison
 
 
 async def insert(values: dict[str, Any]) -> None:
@@ -14,7 +24,15 @@ async def insert(values: dict[str, Any]) -> None:
 async def existing_names(names: list[str]) -> set[str]:
     if not names:
         return set()
-    rows = await UploadRow.select(UploadRow.name).where(
-        UploadRow.name.is_in(names) & (UploadRow.is_deleted == False)  # noqa: E712
-    )
+    rows = await UploadRow.select(UploadRow.name).where(UploadRow.name.is_in(names) & live())
     return {row["name"] for row in rows}
+
+
+async def created_before(cutoff: datetime.datetime) -> list[tuple[uuid.UUID, str]]:
+    """(id, stored name) of the uploads older than `cutoff` (retention)."""
+    rows = await UploadRow.select(UploadRow.id, UploadRow.name).where(live() & (UploadRow.created_at < cutoff))
+    return [(row["id"], row["name"]) for row in rows]
+
+
+async def soft_delete(upload_id: uuid.UUID) -> None:
+    await UploadRow.update({UploadRow.is_deleted: True}).where((UploadRow.id == upload_id) & live())

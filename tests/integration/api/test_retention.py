@@ -7,8 +7,9 @@ import uuid
 
 from litestar.testing import TestClient
 
+from server.clock import utc_now
 from server.config import Settings
-from server.db.tables import Job, Upload, utc_now
+from server.db.tables import Job, Upload
 from server.maintenance import clean_up
 from server.storage import LocalStorage
 
