@@ -42,6 +42,7 @@ sys.path.insert(0, str(REPO))
 from server.config import load_settings  # noqa: E402
 from server.events.bus import EventBus  # noqa: E402
 from server.events.schemas import JobStatus  # noqa: E402
+from server.storage import LocalStorage  # noqa: E402
 from tests.net import free_port, wait_until_healthy  # noqa: E402
 
 CLIENT_PROCESSES = 4
@@ -129,7 +130,7 @@ def submit_jobs(url: str, events: int, rate: float) -> None:
 def publish_as_worker(env: dict[str, str], events: int, rate: float) -> None:
     async def run() -> None:
         settings = load_settings({k: v for k, v in env.items() if k.startswith("STUDIO_")})
-        bus = EventBus(settings)
+        bus = EventBus(settings, LocalStorage(settings.data_path))
         await bus.start(listen=False)
         job = uuid.uuid4()
         # Status events are never throttled, so every one is sent and measured. Published from

@@ -4,54 +4,40 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import anyio
 from litestar import Litestar, Request, Response
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
-from litestar.logging.config import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from piccolo.engine.base import Engine
 
 from server import websocket_docs
 from server.config import Settings
 from server.db.engine import connect, disconnect
-from server.error_log import log_exception
 from server.errors import ErrorBody, FieldError, StudioError, clip
 from server.events import app as live_events
-from server.events.bus import EventBus
 from server.health import health
 from server.http_guard import BrowserGuard
 from server.jobs.controller import JobController
-from server.jobs.service import JobService
 from server.legacy.controller import LegacyController
+from server.logs import logging_config
 from server.maintenance import retention
-from server.models.catalog import ModelCatalog
 from server.models.controller import list_models
 from server.outputs import serve_output
 from server.request_body import JSON_MAX_BYTES, TOO_LARGE, StudioRequest
 from server.schema_viewer import ASSETS_ROUTER, RENDER_PLUGINS
-from server.storage import LocalStorage
+from server.services import build_services
 from server.uploads.controller import UploadController
-from server.uploads.service import UploadService
-from server.worker.broker import JobQueue, make_broker
 from server.worker.runtime import WorkerRuntime, start_worker
 from server.workflows.controller import WorkflowController
-from server.workflows.registry import WorkflowRegistry
 
 
 def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
     """The API. `with_worker` embeds a Dramatiq worker that runs jobs on the ComfyUI lanes
     (`studio serve`); without it jobs wait for `studio worker` processes (`--no-worker`)."""
-    storage = LocalStorage(settings.data_path)
-    workflows = WorkflowRegistry.from_folder(Path(settings.workflows_dir))
-    broker = make_broker(settings)
-    events = EventBus(settings)
-    models = ModelCatalog(settings.comfy_urls)
-    jobs = JobService(workflows, storage, JobQueue(broker), events, models)
-    uploads = UploadService(settings, storage)
+    services = build_services(settings)
 
     @asynccontextmanager
     async def database(app: Litestar) -> AsyncIterator[None]:
@@ -66,11 +52,11 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
         try:
             yield
         finally:
-            await models.close()
+            await services.models.close()
 
     @asynccontextmanager
     async def worker(app: Litestar) -> AsyncIterator[None]:
-        runtime = WorkerRuntime(settings, broker, storage, workflows, events, embedded=True)
+        runtime = WorkerRuntime(services, embedded=True)
         dramatiq_worker = await anyio.to_thread.run_sync(start_worker, runtime)
         try:
             yield
@@ -95,29 +81,24 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
         ],
         dependencies={
             "settings": Provide(lambda: settings, sync_to_thread=False),
-            "storage": Provide(lambda: storage, sync_to_thread=False),
-            "workflows": Provide(lambda: workflows, sync_to_thread=False),
-            "jobs": Provide(lambda: jobs, sync_to_thread=False),
-            "uploads": Provide(lambda: uploads, sync_to_thread=False),
-            "models": Provide(lambda: models, sync_to_thread=False),
-            "events": Provide(lambda: events, sync_to_thread=False),
+            "storage": Provide(lambda: services.storage, sync_to_thread=False),
+            "workflows": Provide(lambda: services.workflows, sync_to_thread=False),
+            "jobs": Provide(lambda: services.jobs, sync_to_thread=False),
+            "uploads": Provide(lambda: services.uploads, sync_to_thread=False),
+            "models": Provide(lambda: services.models, sync_to_thread=False),
+            "events": Provide(lambda: services.events, sync_to_thread=False),
             "engine": Provide(provide_engine, sync_to_thread=False),
         },
         lifespan=[
             database,
             model_catalog,
-            live_events.lifespan(events),
-            retention(settings, storage),
+            live_events.lifespan(services.events),
+            retention(settings, services.storage),
             *([worker] if with_worker else []),
         ],
         middleware=[BrowserGuard(settings)],
         exception_handlers={StudioError: studio_error, HTTPException: http_error},
-        logging_config=LoggingConfig(
-            log_exceptions="always",
-            exception_logging_handler=log_exception,  # a 4xx is one line; tracebacks only for bugs
-            # One line per ComfyUI request is noise; warnings and errors still show.
-            loggers={"httpx": {"level": "WARNING"}, "piccolo": {"level": "WARNING"}},
-        ),
+        logging_config=logging_config(),
         # JSON bodies; POST /api/uploads reads and limits its form itself.
         request_max_body_size=JSON_MAX_BYTES,
         request_class=StudioRequest,

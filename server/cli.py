@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from pathlib import Path
 
 from server.config import FLAGS, ConfigError, Settings, display_url, load_settings
 from server.workflows.loader import WorkflowError
@@ -110,17 +109,14 @@ def _banner(settings: Settings, where: str, *, with_worker: bool) -> str:
 
 
 def _work(settings: Settings) -> None:
-    import logging
     import signal
     import threading
 
     from server import startup
     from server.db.engine import bind
-    from server.events.bus import EventBus
-    from server.storage import LocalStorage
-    from server.worker.broker import make_broker
+    from server.logs import logging_config
+    from server.services import build_services
     from server.worker.runtime import WorkerRuntime, start_worker
-    from server.workflows.registry import WorkflowRegistry
 
     if not settings.redis_url:
         raise ConfigError(
@@ -128,14 +124,9 @@ def _work(settings: Settings) -> None:
             "In single-process mode `studio serve` runs the worker itself."
         )
     startup.check(settings, data_dir=True, redis=True)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "piccolo"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging_config().configure()  # as `studio serve` logs (there Litestar applies it)
     bind(settings.resolved_database_url)
-    workflows = WorkflowRegistry.from_folder(Path(settings.workflows_dir))
-    broker = make_broker(settings)
-    storage = LocalStorage(settings.data_path)
-    runtime = WorkerRuntime(settings, broker, storage, workflows, EventBus(settings), embedded=False)
+    runtime = WorkerRuntime(build_services(settings), embedded=False)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

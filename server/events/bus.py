@@ -1,6 +1,6 @@
 """EventBus: publish job events from any thread or process; deliver them to this process's clients.
 
-    bus = EventBus(settings)
+    bus = EventBus(settings, storage)     # previews are files in that storage
     await bus.start()                     # on the loop that owns the bus (listen=False in a worker)
     bus.publish(JobProgress(job_id=..., workflow=..., percent=40, step=8, total=20))
     bus.publish_preview(job_id, workflow, jpeg_bytes, "image/jpeg")
@@ -39,9 +39,9 @@ _DROPPABLE = tuple(kind for kind in typing.get_args(JobEvent) if kind.droppable)
 
 
 class EventBus:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, storage: LocalStorage) -> None:
         self.transport: Transport = RedisTransport(settings.redis_url) if settings.redis_url else MemoryTransport()
-        self.previews = PreviewStore(LocalStorage(settings.data_path))
+        self.previews = PreviewStore(storage)
         self.fanout = Fanout()
         self._throttle: Throttle[JobEvent] = Throttle(DROPPABLE_INTERVAL)
         self._loop: asyncio.AbstractEventLoop | None = None

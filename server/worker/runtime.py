@@ -17,17 +17,14 @@ import dramatiq
 from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.middleware import Middleware, MiddlewareError
 
-from server.config import Settings
 from server.db.engine import disconnect, open_pool
 from server.db.tables import Job as JobRow
-from server.events.bus import EventBus
 from server.events.schemas import JobFailed
 from server.jobs import repository, transitions
-from server.storage import LocalStorage
-from server.worker.broker import ACTOR, QUEUE, JobQueue, RedisRestarts
+from server.services import Services
+from server.worker.broker import ACTOR, QUEUE, RedisRestarts
 from server.worker.lanes import SLOTS_PER_LANE, Lane, Lanes, borrowed_lane
 from server.worker.runner import JobRunner, WorkerContext
-from server.workflows.registry import WorkflowRegistry
 
 log = logging.getLogger(__name__)
 
@@ -38,33 +35,24 @@ ORPHAN_LEASES = 10
 
 
 class WorkerRuntime:
-    def __init__(
-        self,
-        settings: Settings,
-        broker: dramatiq.Broker,
-        storage: LocalStorage,
-        workflows: WorkflowRegistry,
-        events: EventBus,
-        *,
-        embedded: bool,
-    ) -> None:
-        """`embedded`: the worker inside `studio serve`, sharing the API's event bus; otherwise a
-        `studio worker` process that starts its own (publish-only) bus."""
-        self.settings = settings
-        self.broker = broker
+    def __init__(self, services: Services, *, embedded: bool) -> None:
+        """`embedded`: the worker inside `studio serve`, sharing the API's services and running
+        event bus; otherwise a `studio worker` process that starts its (publish-only) bus."""
+        settings = self.settings = services.settings
+        self.broker = services.broker
         self.embedded = embedded
         # Without Redis this process is the only worker there is: nobody else can hold a job.
         self.sole_worker = not settings.redis_url
         self.context = WorkerContext(
             settings=settings,
-            storage=storage,
-            workflows=workflows,
-            queue=JobQueue(broker),
-            events=events,
+            storage=services.storage,
+            workflows=services.workflows,
+            queue=services.queue,
+            events=services.events,
             worker_id=f"{settings.resolved_worker_name}/{os.getpid()}/{uuid.uuid4().hex[:6]}",
         )
         self.lanes: Lanes | None = None
-        self._redis_restarts = RedisRestarts(broker)
+        self._redis_restarts = RedisRestarts(services.broker)
         self._running: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._sweeper: asyncio.Task[None] | None = None
 

@@ -19,6 +19,7 @@ from server.config import load_settings
 from server.events.bus import EventBus
 from server.events.schemas import JobCancelled, JobFailed, JobFinished, JobProgress, JobStatus
 from server.jobs.schemas import Job, Output
+from server.storage import LocalStorage
 
 
 async def run(bus: EventBus, job: Job, outcome: str) -> None:
@@ -45,7 +46,8 @@ async def burst(bus: EventBus, count: int, size: int) -> None:
 
 
 async def main(argv: list[str]) -> None:
-    bus = EventBus(load_settings())
+    settings = load_settings()
+    bus = EventBus(settings, LocalStorage(settings.data_path))
     await bus.start(listen=False)
     try:
         if argv[0] == "run":

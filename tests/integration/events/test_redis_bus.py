@@ -16,6 +16,7 @@ from server.events.bus import EventBus
 from server.events.fanout import EVENTS_MISSED
 from server.events.schemas import JobStatus
 from server.events.subscription import Subscription
+from server.storage import LocalStorage
 from tests.integration.events.scaled import REDIS_URL, redis_ready
 
 
@@ -23,7 +24,7 @@ from tests.integration.events.scaled import REDIS_URL, redis_ready
 async def buses(tmp_path: Path) -> AsyncIterator[tuple[EventBus, EventBus, EventBus]]:
     """An API process's bus and two publish-only worker buses, as in three processes."""
     settings = load_settings({}, overrides={"data_dir": str(tmp_path), "redis_url": redis_ready()})
-    api, first, second = EventBus(settings), EventBus(settings), EventBus(settings)
+    api, first, second = (EventBus(settings, LocalStorage(tmp_path)) for _ in range(3))
     await api.start()
     await first.start(listen=False)
     await second.start(listen=False)
@@ -74,8 +75,8 @@ async def test_the_subscription_comes_back_after_redis_drops_it_and_clients_star
 async def test_installations_on_other_redis_databases_do_not_hear_each_other(tmp_path: Path) -> None:
     ours = redis_ready()
     other = ours.rsplit("/", 1)[0] + "/12"
-    mine = EventBus(load_settings({}, overrides={"data_dir": str(tmp_path), "redis_url": ours}))
-    theirs = EventBus(load_settings({}, overrides={"data_dir": str(tmp_path), "redis_url": other}))
+    mine = EventBus(load_settings({}, overrides={"data_dir": str(tmp_path), "redis_url": ours}), LocalStorage(tmp_path))
+    theirs = EventBus(load_settings({}, overrides={"data_dir": str(tmp_path), "redis_url": other}), LocalStorage(tmp_path))
     await mine.start()
     await theirs.start(listen=False)
     try:

@@ -11,11 +11,12 @@ from server.config import load_settings
 from server.events.bus import EventBus
 from server.events.schemas import JobCancelled, JobProgress, JobStatus
 from server.events.subscription import Subscription
+from server.storage import LocalStorage
 from tests.unit.events.conftest import drain
 
 
 def bus_for(tmp_path: Path) -> EventBus:
-    return EventBus(load_settings({}, overrides={"data_dir": str(tmp_path)}))
+    return EventBus(load_settings({}, overrides={"data_dir": str(tmp_path)}), LocalStorage(tmp_path))
 
 
 async def test_publishing_from_many_threads_keeps_each_threads_order_and_one_seq_per_job(tmp_path: Path) -> None:

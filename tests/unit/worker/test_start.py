@@ -14,23 +14,16 @@ from tests.net import free_port
 SCRIPT = textwrap.dedent(
     """
     import sys
-    from pathlib import Path
 
     from server.config import load_settings
     from server.db.engine import bind
-    from server.events.bus import EventBus
-    from server.storage import LocalStorage
-    from server.worker.broker import make_broker
+    from server.services import build_services
     from server.worker.runtime import WorkerRuntime, start_worker
-    from server.workflows.registry import WorkflowRegistry
 
     data, database, comfy = sys.argv[1:]
     settings = load_settings({}, {"data_dir": data, "database_url": database, "comfy_urls": [comfy]})
     bind(database)
-    runtime = WorkerRuntime(
-        settings, make_broker(settings), LocalStorage(settings.data_path),
-        WorkflowRegistry.from_folder(Path("workflows")), EventBus(settings), embedded=True,
-    )
+    runtime = WorkerRuntime(build_services(settings), embedded=True)
     try:
         start_worker(runtime)
     except OSError as exc:
