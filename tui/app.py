@@ -20,7 +20,7 @@ from client.http import StudioClient
 from server.clock import utc_now
 from server.events.schemas import Message, QueueSnapshot
 from server.jobs.schemas import ACTIVE_STATUSES, Job
-from tui.live import RECENT, RECENT_FILTERS, JobChange, LiveQueue
+from tui.live import RECENT, RECENT_FILTERS, LiveQueue
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.detail import JobDetailScreen
 from tui.screens.history import HistoryScreen
@@ -57,9 +57,10 @@ class StudioApp(App[None]):
         self.clock = clock
         self.api = StudioClient(self.url, api_key=api_key)
         self.live = LiveQueue()
-        # Every message of /ws/events, after `live` has taken it in.
+        # Every message of /ws/events, after `live` has taken it in. The job actions below change
+        # nothing here themselves: their events (job.updated, job.deleted, ...) come back this way,
+        # as a change made by another client does.
         self.live_events: Signal[Message] = Signal(self, "live-events")
-        self.job_changes: Signal[JobChange] = Signal(self, "job-changes")
 
     def on_mount(self) -> None:
         self.follow_live()
@@ -112,19 +113,14 @@ class StudioApp(App[None]):
         except ClientError as exc:
             self.notify(str(exc), title="Could not cancel", severity="error")
             return
-        if entry := self.live.active.get(changed.id):
-            entry.job = changed
-        self.job_changes.publish(JobChange(job=changed))
         self.notify("Cancelled." if changed.status == "cancelled" else "Stopping it in ComfyUI…", title="Cancel")
 
     @work(group="actions")
     async def toggle_favorite(self, job: Job) -> None:
         try:
-            changed = await self.api.set_favorite(job.id, not job.favorite)
+            await self.api.set_favorite(job.id, not job.favorite)
         except ClientError as exc:
             self.notify(str(exc), title="Could not change the favorite", severity="error")
-            return
-        self.job_changes.publish(JobChange(job=changed))
 
     @work(group="actions")
     async def delete(self, job: Job) -> None:
@@ -136,7 +132,6 @@ class StudioApp(App[None]):
         except ClientError as exc:
             self.notify(str(exc), title="Could not delete", severity="error")
             return
-        self.job_changes.publish(JobChange(job=job, removed=True))
         self.notify("Deleted.", title="Delete")
 
 

@@ -10,10 +10,12 @@ from client.view import progress_detail
 from server.events.schemas import (
     JobCancelled,
     JobCreated,
+    JobDeleted,
     JobFailed,
     JobFinished,
     JobProgress,
     JobStatus,
+    JobUpdated,
     Message,
     QueueSnapshot,
     QueueTotals,
@@ -72,6 +74,13 @@ class LiveQueue(msgspec.Struct, kw_only=True):
                     self._remember(failed)
             case JobCancelled(job_id=job_id):
                 self.active.pop(job_id, None)
+            case JobUpdated(job_id=job_id):
+                if entry := self.active.get(job_id):
+                    entry.job = message.applied(entry.job)
+                self.recent = [message.applied(job) if job.id == job_id else job for job in self.recent]
+            case JobDeleted(job_id=job_id):
+                self.active.pop(job_id, None)
+                self.recent = [job for job in self.recent if job.id != job_id]
 
     def ordered(self) -> list[ActiveJob]:
         """Running jobs first, then the queue in the order it runs."""
@@ -82,10 +91,3 @@ class LiveQueue(msgspec.Struct, kw_only=True):
 
     def _remember(self, job: Job) -> None:
         self.recent = [job, *(other for other in self.recent if other.id != job.id)][:RECENT]
-
-
-class JobChange(msgspec.Struct, kw_only=True):
-    """An action of this client changed a job (favorite, cancel) or removed it (delete)."""
-
-    job: Job
-    removed: bool = False

@@ -15,9 +15,9 @@ from litestar.response import File
 
 from server.errors import NUL_MESSAGE, FieldError, NotFound, error_responses, has_nul
 from server.events.bus import EventBus
-from server.events.schemas import Event, QueueTotals, encoder, is_terminal
+from server.events.schemas import Event, encoder, is_terminal
 from server.events.snapshot import job_snapshot, queue_snapshot
-from server.events.subscription import Subscription
+from server.events.subscription import Subscription, event_filter
 from server.jobs.schemas import TERMINAL_STATUSES, Status
 
 Bus = NamedDependency[EventBus]
@@ -59,13 +59,7 @@ async def events_socket(
         await socket.close(CLOSE_BAD_FILTER, f"workflow: {NUL_MESSAGE}")
         return
     statuses = tuple(status or ())
-
-    def accepts(event: Event) -> bool:
-        if isinstance(event, QueueTotals):
-            return True
-        return (not statuses or event.status in statuses) and (not workflow or event.workflow == workflow)
-
-    with events.subscribe(Subscription(accepts)) as subscription, contextlib.suppress(*_GONE):
+    with events.subscribe(Subscription(event_filter(statuses, workflow))) as subscription, contextlib.suppress(*_GONE):
         snapshot = await queue_snapshot(events, statuses, workflow)
         await socket.send_text(encoder.encode(snapshot).decode())
         seen = {item.job.id: item.seq for item in snapshot.jobs}
@@ -111,9 +105,13 @@ async def _write(socket: WebSocket, subscription: Subscription, seen: dict[uuid.
             if _already_in_snapshot(event, seen):
                 continue
             await socket.send_text(text)
-            if until_terminal and is_terminal(event):
-                await socket.close(CLOSE_DONE, "The job is done.")
-                return
+            if is_terminal(event):
+                if until_terminal:
+                    await socket.close(CLOSE_DONE, "The job is done.")
+                    return
+                # What follows a job's end (job.updated, job.deleted) is newer than any snapshot,
+                # and the in-memory transport numbers those events from 1 again.
+                seen.pop(event.job_id, None)
         if subscription.resync_reason:
             await socket.close(CLOSE_BEHIND, subscription.resync_reason)
         else:

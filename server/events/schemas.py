@@ -17,12 +17,14 @@ from server.jobs.events import (  # noqa: F401
     TERMINAL_EVENTS,
     JobCancelled,
     JobCreated,
+    JobDeleted,
     JobEvent,
     JobFailed,
     JobFinished,
     JobPreview,
     JobProgress,
     JobStatus,
+    JobUpdated,
     TaggedMessage,
 )
 from server.jobs.schemas import Job

@@ -1,4 +1,5 @@
-"""One client's bounded queue: a slow client loses intermediate progress, never a status change."""
+"""One client's bounded queue: a slow client loses intermediate progress, never a status change;
+and the filters of /ws/events that decide what enters it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 
-from server.events.schemas import Event
+from server.events.schemas import Event, QueueTotals
+from server.jobs.schemas import Status
 
 # Queued messages per client; entries share the encoded text, so a full queue is small. Progress
 # and previews coalesce per job, so only status and terminal events fill it: a client that has
@@ -92,6 +94,20 @@ class Subscription:
                 del self._latest[_key(entry.event)]
                 return True
         return False
+
+
+def event_filter(statuses: tuple[Status, ...], workflow: str | None) -> Callable[[Event], bool]:
+    """/ws/events?status=&workflow=: the events of jobs in those statuses and of that workflow;
+    queue.totals always. An event counts as the status it reports or leads to (job.created:
+    queued; job.progress and job.preview: processing; job.finished, job.failed, job.cancelled:
+    their outcome) and job.updated and job.deleted as the status the job had then."""
+
+    def accepts(event: Event) -> bool:
+        if isinstance(event, QueueTotals):
+            return True
+        return (not statuses or event.status in statuses) and (not workflow or event.workflow == workflow)
+
+    return accepts
 
 
 def _key(event: Event) -> tuple[type, uuid.UUID | None]:

@@ -21,7 +21,8 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
-from server.events.schemas import JobEvent, is_terminal
+from server.events.schemas import JobDeleted, JobEvent
+from server.jobs.schemas import ACTIVE_STATUSES
 
 log = logging.getLogger("studio.events")
 
@@ -62,11 +63,12 @@ class MemoryTransport:
 
     async def send(self, event: JobEvent) -> None:
         seq = self._seqs.get(event.job_id, 0) + 1
-        # A finished job gets no more events worth ordering; forget it so the dict stays small.
-        if is_terminal(event):
-            self._seqs.pop(event.job_id, None)
-        else:
+        # Only an active job's seq is kept, so the dict stays small: snapshots list active jobs
+        # only, and what follows a job's end or deletion (job.updated) needs no order against one.
+        if event.status in ACTIVE_STATUSES and not isinstance(event, JobDeleted):
             self._seqs[event.job_id] = seq
+        else:
+            self._seqs.pop(event.job_id, None)
         if self._receiver is not None:
             self._receiver.dispatch(msgspec.structs.replace(event, seq=seq))
 

@@ -81,5 +81,29 @@ class JobCancelled(_JobEvent, kw_only=True, tag="job.cancelled"):
     status: ClassVar[Status] = "cancelled"
 
 
-JobEvent = Union[JobCreated, JobStatus, JobProgress, JobPreview, JobFinished, JobFailed, JobCancelled]
+class JobUpdated(_JobEvent, kw_only=True, tag="job.updated"):
+    """A user changed the job's flags: marked or unmarked it as a favorite, or asked a running
+    job to stop. Both flags as stored after the change; `status` the job's status then (what
+    `?status=` filters by). Only these fields: the whole job, read beside a worker finishing
+    it, could carry an older status than the job.finished published before it."""
+
+    status: Status
+    favorite: bool
+    cancel_requested: bool
+
+    def applied(self, job: Job) -> Job:
+        """`job` (as a client holds it) with this change."""
+        return msgspec.structs.replace(job, favorite=self.favorite, cancel_requested=self.cancel_requested)
+
+
+class JobDeleted(_JobEvent, kw_only=True, tag="job.deleted"):
+    """The job left the history (DELETE /api/jobs/{id}) and its files are gone; `status` is the
+    one it had."""
+
+    status: Status
+
+
+JobEvent = Union[
+    JobCreated, JobStatus, JobProgress, JobPreview, JobFinished, JobFailed, JobCancelled, JobUpdated, JobDeleted
+]
 TERMINAL_EVENTS = (JobFinished, JobFailed, JobCancelled)

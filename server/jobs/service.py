@@ -9,7 +9,7 @@ from server.comfy import ComfyUnavailable
 from server.errors import NUL_MESSAGE, BadRequest, Conflict, FieldError, NotFound, echo, has_nul
 from server.jobs import repository, transitions
 from server.jobs.cursor import Cursor, decode_cursor, encode_cursor
-from server.jobs.events import JobCancelled, JobCreated
+from server.jobs.events import JobCancelled, JobCreated, JobDeleted, JobUpdated
 from server.jobs.ports import EventPublisher, JobSender
 from server.jobs.schemas import TERMINAL_STATUSES, Job, JobCreate, JobFilters, JobPage, RemixRequest
 from server.models.catalog import ModelCatalog
@@ -113,10 +113,11 @@ class JobService:
             raise Conflict(f"Job {job_id} is already {job.status}; there is nothing to cancel.")
         if await transitions.cancel_queued(job_id):
             self.events.publish(JobCancelled(job_id=job_id, workflow=job.workflow))
-        elif not await transitions.request_cancel(job_id):
-            job = await self.get(job_id)
-            raise Conflict(f"Job {job_id} is already {job.status}; there is nothing to cancel.")
-        return await self.get(job_id)
+            return await self.get(job_id)
+        if await transitions.request_cancel(job_id):
+            return await self._updated(job_id)
+        job = await self.get(job_id)
+        raise Conflict(f"Job {job_id} is already {job.status}; there is nothing to cancel.")
 
     async def remix(self, job_id: uuid.UUID, request: RemixRequest, *, owner: str | None = None) -> Job:
         original = await self.get(job_id)
@@ -131,7 +132,18 @@ class JobService:
     async def set_favorite(self, job_id: uuid.UUID, favorite: bool) -> Job:
         if not await repository.set_favorite(job_id, favorite):
             await self.get(job_id)
-        return await self.get(job_id)
+        return await self._updated(job_id)
+
+    async def _updated(self, job_id: uuid.UUID) -> Job:
+        """The job as stored after a change of its flags, told to every client (job.updated)."""
+        job = await self.get(job_id)
+        self.events.publish(
+            JobUpdated(
+                job_id=job.id, workflow=job.workflow, status=job.status,
+                favorite=job.favorite, cancel_requested=job.cancel_requested,
+            )
+        )
+        return job
 
     async def delete(self, job_id: uuid.UUID) -> None:
         job = await self.get(job_id)
@@ -140,6 +152,7 @@ class JobService:
         if not await repository.soft_delete(job_id):
             raise NotFound(f"No job with id {job_id}.", [FieldError("id", "no such job")])
         self.storage.delete_tree("outputs", str(job_id))
+        self.events.publish(JobDeleted(job_id=job_id, workflow=job.workflow, status=job.status))
 
 
 def _seed(workflow: Workflow, values: dict[str, Any]) -> int | None:

@@ -283,6 +283,33 @@ async def test_favorite_filter_and_delete_in_history(single_stack: Stack) -> Non
         await until(pilot, lambda: table.complete and [j.prompt for j in table.jobs.values()] == ["a castle"], what="the search")
 
 
+async def test_a_favorite_and_a_delete_made_by_another_client_show_here(single_stack: Stack) -> None:
+    start = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+    await insert_jobs(single_stack, [job_row(n, start + datetime.timedelta(minutes=n), p) for n, p in enumerate(["an owl", "a fox"])])
+    owl, fox = str(job_id(0)), str(job_id(1))
+    app = StudioApp(single_stack.url)
+    async with app.run_test() as pilot:
+        screen = await _live_history(pilot, app)
+        table = screen.query_one(HistoryTable)
+        await until(pilot, lambda: table.complete and table.row_count == 2, what="the history")
+
+        # Someone else, over Studio's HTTP API: the star appears in the row.
+        assert single_stack.http.put(f"/api/jobs/{fox}/favorite").status_code == 200
+        await until(pilot, lambda: table.jobs[fox].favorite, what="the star")
+        assert str(table.get_row(fox)[0]) == "★" and str(table.get_row(owl)[0]) == ""
+
+        # The fox's detail follows too: unmarked elsewhere, then deleted elsewhere (it closes).
+        await pilot.press("enter")
+        detail = await until(pilot, lambda: app.screen if isinstance(app.screen, JobDetailScreen) else None, what="the detail")
+        assert str(detail.job.id) == fox and detail.job.favorite
+        assert single_stack.http.delete(f"/api/jobs/{fox}/favorite").status_code == 200
+        await until(pilot, lambda: not detail.job.favorite, what="the star to go in the detail")
+        assert single_stack.http.delete(f"/api/jobs/{fox}").status_code == 204
+        await until(pilot, lambda: app.screen is screen, what="the detail to close")
+        await until(pilot, lambda: list(table.jobs) == [owl], what="the row to go")
+        assert not table.jobs[owl].favorite
+
+
 async def _two_old_jobs(stack: Stack, start: datetime.datetime) -> None:
     await insert_jobs(stack, [job_row(n, start + datetime.timedelta(minutes=n), f"old job {n}") for n in range(2)])
 

@@ -13,10 +13,20 @@ from textual.widgets import Footer, ProgressBar, Static
 
 from client.errors import ClientError
 from client.files import save_outputs
-from server.events.schemas import JobCancelled, JobFailed, JobFinished, JobProgress, JobStatus, Message, QueueSnapshot
+from server.events.schemas import (
+    JobCancelled,
+    JobDeleted,
+    JobFailed,
+    JobFinished,
+    JobProgress,
+    JobStatus,
+    JobUpdated,
+    Message,
+    QueueSnapshot,
+)
 from server.jobs.schemas import ACTIVE_STATUSES, Job
 from tui.format import status_text
-from tui.live import JobChange, progress_detail
+from tui.live import progress_detail
 from tui.screens.base import StudioScreen
 from tui.widgets.detail import facts
 from tui.widgets.detail.outputs import OutputCard
@@ -40,6 +50,9 @@ class JobDetailScreen(StudioScreen[None]):
     def __init__(self, job: Job) -> None:
         super().__init__()
         self.set_reactive(JobDetailScreen.job, job)
+        # Deleted (here or by another client) while another screen covered this one: it closes
+        # when it would show again.
+        self._deleted = False
 
     def compose(self) -> ComposeResult:
         yield TopBar("Job")
@@ -61,7 +74,6 @@ class JobDetailScreen(StudioScreen[None]):
 
     def on_mount(self) -> None:
         self.studio.live_events.subscribe(self, self._on_live)
-        self.studio.job_changes.subscribe(self, self._on_change)
         self._show(self.job)
         self._show_outputs()
         if self.job.status in ACTIVE_STATUSES:
@@ -131,14 +143,16 @@ class JobDetailScreen(StudioScreen[None]):
                 self._take(job)
             case JobFailed() | JobCancelled():
                 self.reload()
+            case JobUpdated():
+                self.job = message.applied(self.job)
+            case JobDeleted():
+                self._deleted = True
+                if self.is_current:
+                    self.dismiss()
 
-    def _on_change(self, change: JobChange) -> None:
-        if change.job.id != self.job.id:
-            return
-        if change.removed:
+    def on_screen_resume(self) -> None:
+        if self._deleted:
             self.dismiss()
-        else:
-            self._take(change.job)
 
     def _take(self, job: Job) -> None:
         # An ended job never runs again: a late event or a slow reload must not revive it.

@@ -12,9 +12,18 @@ from textual.reactive import reactive
 from textual.widgets import DataTable, Footer, Static
 
 from client.errors import ClientError
-from server.events.schemas import JobCancelled, JobCreated, JobFailed, JobFinished, JobStatus, Message, QueueSnapshot
+from server.events.schemas import (
+    JobCancelled,
+    JobCreated,
+    JobDeleted,
+    JobFailed,
+    JobFinished,
+    JobStatus,
+    JobUpdated,
+    Message,
+    QueueSnapshot,
+)
 from server.jobs.schemas import Job, JobFilters
-from tui.live import JobChange
 from tui.screens.base import StudioScreen
 from tui.widgets.history.filters import FilterBar
 from tui.widgets.history.table import HistoryTable
@@ -60,7 +69,6 @@ class HistoryScreen(StudioScreen[None]):
 
     def on_mount(self) -> None:
         self.studio.live_events.subscribe(self, self._on_live)
-        self.studio.job_changes.subscribe(self, self._on_change)
         self.load_workflows()
         self.action_reload()
 
@@ -140,6 +148,15 @@ class HistoryScreen(StudioScreen[None]):
                 elif status in self.filters.statuses:
                     # Filtered by this status: the job may be new to the list (the event lacks the job).
                     self.fetch_arrival(job_id)
+            case JobUpdated(job_id=job_id, favorite=favorite):
+                if listed := self.table.jobs.get(str(job_id)):
+                    self.table.update_job(message.applied(listed))
+                elif favorite == self.filters.favorite:
+                    self.fetch_arrival(job_id)  # it may be new to a list filtered by favorites
+            case JobDeleted(job_id=job_id):
+                self._arrivals.pop(job_id, None)
+                self.table.drop(str(job_id))
+                self._show_paging()
 
     def _reconnected(self) -> None:
         """The live feed is back (Studio restarted, the network returned): load what failed meanwhile."""
@@ -170,13 +187,6 @@ class HistoryScreen(StudioScreen[None]):
         except ClientError:
             return  # deleted meanwhile, or Studio is away: the next reload shows what is there
         self._arrived(job)
-
-    def _on_change(self, change: JobChange) -> None:
-        if change.removed:
-            self.table.drop(str(change.job.id))
-            self._show_paging()
-        else:
-            self.table.update_job(change.job)
 
     # --- keys --------------------------------------------------------------------------------
 

@@ -44,7 +44,6 @@ class QueueScreen(StudioScreen[None]):
 
     def on_mount(self) -> None:
         self.studio.live_events.subscribe(self, self._changed)
-        self.studio.job_changes.subscribe(self, self._changed)
         # Redrawn at most a few times a second however busy the feed, and each second for the
         # elapsed times; not at all while another screen covers this one.
         self.set_interval(REDRAW_SECONDS, self._tick)

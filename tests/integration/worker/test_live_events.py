@@ -56,3 +56,35 @@ def test_previews_of_a_running_job_are_announced_and_served(stack: Stack, double
         assert preview.content.startswith(b"\xff\xd8"), "a JPEG, as ComfyUI's sampler previews are"
     stack.http.post(f"/api/jobs/{job['id']}/cancel")
     stack.wait(job["id"])
+
+
+def test_favorite_cancel_request_and_delete_are_pushed_to_every_client(stack: Stack, double: ComfyDouble) -> None:
+    double.settings.step_seconds = 0.03
+    job = stack.submit(steps=150)
+    stack.wait(job["id"], {"processing"}, progress_at_least=31)
+    url = f"ws://127.0.0.1:{stack.port}/ws/events"
+    with connect(url, open_timeout=10) as everything, connect(f"{url}?status=cancelled", open_timeout=10) as ended:
+        snapshot = json.loads(everything.recv(timeout=10))
+        assert [item["job"]["id"] for item in snapshot["jobs"]] == [job["id"]]
+        assert json.loads(ended.recv(timeout=10))["jobs"] == []
+
+        assert stack.http.put(f"/api/jobs/{job['id']}/favorite").status_code == 200
+        assert next_event(everything, job["id"]) == {"type": "job.updated", "status": "processing", "favorite": True, "cancel_requested": False}
+        stack.http.post(f"/api/jobs/{job['id']}/cancel")
+        assert next_event(everything, job["id"]) == {"type": "job.updated", "status": "processing", "favorite": True, "cancel_requested": True}
+        assert next_event(everything, job["id"])["type"] == "job.cancelled"
+        # After its end too, and to a client that asked only for cancelled jobs.
+        assert stack.http.delete(f"/api/jobs/{job['id']}/favorite").status_code == 200
+        assert stack.http.delete(f"/api/jobs/{job['id']}").status_code == 204
+        unmarked = {"type": "job.updated", "status": "cancelled", "favorite": False, "cancel_requested": True}
+        deleted = {"type": "job.deleted", "status": "cancelled"}
+        assert [next_event(everything, job["id"]) for _ in range(2)] == [unmarked, deleted]
+        assert [next_event(ended, job["id"]) for _ in range(3)] == [{"type": "job.cancelled"}, unmarked, deleted]
+
+
+def next_event(socket, job_id: str) -> dict:
+    """The next event of the job (queue.totals and progress skipped), without the fields every event has."""
+    while True:
+        message = json.loads(socket.recv(timeout=10))
+        if message.get("job_id") == job_id and message["type"] not in ("job.progress", "job.preview"):
+            return {k: v for k, v in message.items() if k not in ("job_id", "workflow", "seq", "ts")}
