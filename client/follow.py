@@ -15,14 +15,12 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
 from client.errors import ClientError
 from client.events import ws_url
 from client.http import auth_headers
-from server.events.schemas import JobSnapshot, Message, is_terminal, message_decoder
+from server.events.schemas import CLOSE_NO_JOB, JobSnapshot, Message, is_terminal, message_decoder
 from server.jobs.schemas import TERMINAL_STATUSES
 
 # Reconnection attempts in a row, one second apart, before giving up.
 RECONNECTS = 10
 RECONNECT_DELAY = 1.0
-# The server's close code for an unknown job.
-NO_SUCH_JOB = 4404
 
 
 def socket_url(base_url: str, job_id: str) -> str:
@@ -43,7 +41,7 @@ async def follow(base_url: str, job_id: str, *, api_key: str | None = None) -> A
                     if _ends(message):
                         return
         except ConnectionClosed as closed:
-            if closed.rcvd is not None and closed.rcvd.code == NO_SUCH_JOB:
+            if closed.rcvd is not None and closed.rcvd.code == CLOSE_NO_JOB:
                 raise ClientError(closed.rcvd.reason or f"No job with id {job_id}.", usage=True) from None
         except InvalidStatus as exc:
             raise ClientError(f"{url} is not a Studio job socket (HTTP {exc.response.status_code}).", usage=True) from None

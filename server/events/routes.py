@@ -15,16 +15,22 @@ from litestar.response import File
 
 from server.errors import NUL_MESSAGE, FieldError, NotFound, error_responses, has_nul
 from server.events.bus import EventBus
-from server.events.schemas import Event, encoder, is_terminal
+from server.events.schemas import (
+    CLOSE_BAD_FILTER,
+    CLOSE_BEHIND,
+    CLOSE_DONE,
+    CLOSE_GOING_AWAY,
+    CLOSE_NO_JOB,
+    Event,
+    encoder,
+    is_terminal,
+)
 from server.events.snapshot import job_snapshot, queue_snapshot
 from server.events.subscription import Subscription, event_filter
 from server.jobs.schemas import TERMINAL_STATUSES, Status
 
 Bus = NamedDependency[EventBus]
 
-# Close codes: 1000 the job is done; 1001 the server stops; 1013 reconnect for a fresh snapshot
-# (the client fell too far behind, or the Redis feed was interrupted); 4400 a bad filter; 4404 no such job.
-CLOSE_DONE, CLOSE_GOING_AWAY, CLOSE_BEHIND, CLOSE_BAD_FILTER, CLOSE_NO_JOB = 1000, 1001, 1013, 4400, 4404
 # A client that went away: nothing to report (uvicorn's ClientDisconnected is an OSError).
 _GONE = (WebSocketDisconnect, OSError)
 

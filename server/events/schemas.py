@@ -29,6 +29,11 @@ from server.jobs.events import (  # noqa: F401
 )
 from server.jobs.schemas import Job
 
+# The WebSocket routes' close codes, part of the protocol (clients act on them): 1000 the job is
+# done; 1001 the server stops; 1013 reconnect for a fresh snapshot (the client fell too far behind,
+# or the Redis feed was interrupted); 4400 a bad filter; 4404 no such job.
+CLOSE_DONE, CLOSE_GOING_AWAY, CLOSE_BEHIND, CLOSE_BAD_FILTER, CLOSE_NO_JOB = 1000, 1001, 1013, 4400, 4404
+
 
 class QueueTotals(TaggedMessage, kw_only=True, tag="queue.totals"):
     droppable: ClassVar[bool] = True
