@@ -198,3 +198,13 @@ def test_a_json_body_over_one_mib_is_413_with_a_sentence(client: TestClient) -> 
     response = client.post("/api/jobs", content=json.dumps({"workflow": "text_to_image", "params": params}), headers=JSON)
     body = refusal(response, 413)
     assert body["detail"] == "The request body is larger than the 1048576 byte limit for JSON (images go to POST /api/uploads)."
+
+
+@pytest.mark.parametrize("value", ["bogus", "y" * 300])
+def test_an_unknown_status_in_the_live_feed_filter_closes_the_socket_with_a_short_reason(client: TestClient, value) -> None:
+    with client.websocket_connect("/ws/events", params={"status": ["queued", value]}) as socket:
+        with pytest.raises(WebSocketDisconnect) as closed:
+            socket.receive_text()
+    assert closed.value.code == 4400
+    assert closed.value.detail.startswith("status: must be one of queued, processing, finished, failed, cancelled")
+    assert len(closed.value.detail.encode()) <= 123  # what a WebSocket close frame can carry
