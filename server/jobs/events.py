@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from typing import Any, ClassVar, Literal, Union
+from typing import ClassVar, Literal, Union
 
 import msgspec
 
+from server.jobs.failures import Failure
 from server.jobs.schemas import Job, Status
 
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
@@ -74,7 +75,7 @@ class JobFinished(_JobEvent, kw_only=True, tag="job.finished"):
 class JobFailed(_JobEvent, kw_only=True, tag="job.failed"):
     status: ClassVar[Status] = "failed"
     error: str
-    error_details: Any | None = None
+    error_details: Failure | None = None
 
 
 class JobCancelled(_JobEvent, kw_only=True, tag="job.cancelled"):

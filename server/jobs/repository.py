@@ -17,6 +17,7 @@ from piccolo.custom_types import Combinable
 from piccolo.query.functions.aggregate import Count
 
 from server.db.tables import Job as JobRow
+from server.jobs import failures
 from server.jobs.cursor import Cursor
 from server.jobs.schemas import ACTIVE_STATUSES, TERMINAL_STATUSES, Job, JobFilters, Status
 
@@ -40,8 +41,9 @@ def misfit(column_name: str, value: Any) -> str | None:
     return None
 
 
-def to_job(row: dict[str, Any]) -> Job:
-    return msgspec.convert(row, Job, strict=False)
+def _to_job(row: dict[str, Any]) -> Job:
+    # Tolerant of error_details this version does not know: the job still reads.
+    return msgspec.convert({**row, "error_details": failures.from_stored(row["error_details"])}, Job, strict=False)
 
 
 async def insert(values: dict[str, Any]) -> Job:
@@ -54,7 +56,7 @@ async def insert(values: dict[str, Any]) -> Job:
 
 async def get(job_id: uuid.UUID) -> Job | None:
     row = await JobRow.select().where((JobRow.id == job_id) & live()).first().output(load_json=True)
-    return to_job(row) if row else None
+    return _to_job(row) if row else None
 
 
 async def by_ids(ids: list[uuid.UUID]) -> list[Job]:
@@ -62,7 +64,7 @@ async def by_ids(ids: list[uuid.UUID]) -> list[Job]:
     if not ids:
         return []
     rows = await JobRow.select().where(JobRow.id.is_in(ids) & live()).output(load_json=True)
-    return [to_job(row) for row in rows]
+    return [_to_job(row) for row in rows]
 
 
 async def value(job_id: uuid.UUID, column: Column) -> Any:
@@ -93,7 +95,7 @@ async def page(filters: JobFilters, *, limit: int, cursor: Cursor | None = None,
         .offset(offset)
         .output(load_json=True)
     )
-    return [to_job(row) for row in rows[:limit]], len(rows) > limit
+    return [_to_job(row) for row in rows[:limit]], len(rows) > limit
 
 
 def _prompt_contains(text: str) -> WhereRaw:

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from server.jobs.failures import Failure
+
 Status = Literal["queued", "processing", "finished", "failed", "cancelled"]
 ACTIVE_STATUSES: tuple[Status, ...] = ("queued", "processing")
 TERMINAL_STATUSES: tuple[Status, ...] = ("finished", "failed", "cancelled")
@@ -71,9 +73,8 @@ class Job(msgspec.Struct, kw_only=True):
     status: Status
     progress: int
     error: str | None
-    # Structured details of a failure, null otherwise. (`Any`, not `Any | None`: OpenAPI writes that as
-    # oneOf [{}, null], which null matches twice.)
-    error_details: Any
+    # Why it failed, by kind (its `type`); null unless it failed.
+    error_details: Failure | None
     outputs: list[Output]
     texts: list[TextOutput]
     comfy_prompt_id: str | None

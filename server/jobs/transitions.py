@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 from piccolo.custom_types import Combinable
@@ -16,7 +16,8 @@ from piccolo.custom_types import Combinable
 from server.clock import utc_now
 from server.db.tables import Job as JobRow
 from server.jobs import repository
-from server.jobs.schemas import Output, TextOutput
+from server.jobs.failures import Failure
+from server.jobs.schemas import Output, Status, TextOutput
 
 
 def _lease(seconds: float) -> datetime.datetime:
@@ -93,23 +94,22 @@ async def set_progress(job_id: uuid.UUID, *, worker: str, progress: int) -> None
     await _move(job_id, {JobRow.progress: progress}, _held_by(worker))
 
 
-async def conclude(job_id: uuid.UUID, *, worker: str, status: str, **fields: Any) -> bool:
-    """processing -> finished | failed | cancelled, only by the worker that holds the job."""
-    values: dict[Any, Any] = {
-        JobRow.status: status,
-        JobRow.finished_at: utc_now(),
-        JobRow.lease_expires_at: None,
-        **{getattr(JobRow, name): value for name, value in fields.items()},
-    }
-    if status == "finished":
-        values[JobRow.progress] = 100
-    return await _move(job_id, values, _held_by(worker))
+async def conclude(
+    job_id: uuid.UUID, *, worker: str, status: Literal["failed", "cancelled"], error: str | None = None, failure: Failure | None = None
+) -> bool:
+    """processing -> failed (with the sentence and the typed failure) | cancelled, only by the
+    worker that holds the job."""
+    return await _end(job_id, worker, status, {JobRow.error: error, JobRow.error_details: msgspec.to_builtins(failure)})
 
 
 async def finish(job_id: uuid.UUID, *, worker: str, outputs: list[Output], texts: list[TextOutput]) -> bool:
-    return await conclude(
-        job_id, worker=worker, status="finished", outputs=msgspec.to_builtins(outputs), texts=msgspec.to_builtins(texts)
-    )
+    changes = {JobRow.outputs: msgspec.to_builtins(outputs), JobRow.texts: msgspec.to_builtins(texts), JobRow.progress: 100}
+    return await _end(job_id, worker, "finished", changes)
+
+
+async def _end(job_id: uuid.UUID, worker: str, status: Status, changes: dict[Any, Any]) -> bool:
+    ended = {JobRow.status: status, JobRow.finished_at: utc_now(), JobRow.lease_expires_at: None}
+    return await _move(job_id, {**ended, **changes}, _held_by(worker))
 
 
 async def requeue(job_id: uuid.UUID, *, worker: str | None) -> bool:

@@ -29,7 +29,7 @@ from server.comfy import (
 from server.config import Settings
 from server.events.bus import EventBus
 from server.events.schemas import JobCancelled, JobEvent, JobFailed, JobFinished, JobProgress, JobStatus
-from server.jobs import repository, transitions
+from server.jobs import failures, repository, transitions
 from server.jobs.schemas import Job, TextOutput
 from server.storage import LocalStorage
 from server.worker.broker import JobQueue
@@ -90,14 +90,13 @@ class JobRunner:
             try:
                 outcome = await (self._adopt() if adopt else self._submit_and_follow())
             except ComfyRejected as exc:
-                details = {"type": exc.error_type, "node_errors": msgspec.to_builtins(exc.node_errors)}
-                await self._conclude("failed", error=f"ComfyUI rejected the workflow: {exc}", error_details=details)
+                await self._fail(f"ComfyUI rejected the workflow: {exc}", failures.rejected(exc.error_type, exc.node_errors))
                 return False
             except ComfyUnavailable as exc:  # _retrying gave up: unreachable through every retry
-                await self._conclude("failed", error=str(exc), error_details={"type": "comfyui_unreachable"})
+                await self._fail(str(exc), failures.ComfyUnreachable())
                 return False
             except Unrunnable as exc:
-                await self._conclude("failed", error=f"The job can no longer run: {exc}", error_details={"type": "unrunnable"})
+                await self._fail(f"The job can no longer run: {exc}", failures.Unrunnable())
                 return False
             return await self._finish(outcome)
         finally:
@@ -224,23 +223,22 @@ class JobRunner:
                     if job is not None:
                         self._publish(JobFinished(job_id=job.id, workflow=job.workflow, job=job))
             case Failed():
-                details = {
-                    "type": "execution_error",
-                    "node_id": outcome.node_id,
-                    "node_type": outcome.node_type,
-                    "exception_type": outcome.exception_type,
-                    "exception_message": outcome.exception_message,
-                    "traceback": outcome.traceback[-20:],
-                }
-                await self._conclude("failed", error=outcome.message, error_details=details)
+                failure = failures.ExecutionError(
+                    node_id=outcome.node_id,
+                    node_type=outcome.node_type,
+                    exception_type=outcome.exception_type,
+                    exception_message=outcome.exception_message,
+                    traceback=outcome.traceback[-20:],
+                )
+                await self._fail(outcome.message, failure)
             case Interrupted() if self.cancel.is_set():
-                await self._conclude("cancelled")
+                if await transitions.conclude(self.job.id, worker=self.context.worker_id, status="cancelled"):
+                    self._publish(JobCancelled(job_id=self.job.id, workflow=self.job.workflow))
             case Interrupted():
                 where = f" at node {outcome.node_id} ({outcome.node_type})" if outcome.node_id else ""
-                await self._conclude(
-                    "failed",
-                    error=f"ComfyUI interrupted the job{where}; someone stopped it in ComfyUI itself. Remix it to run it again.",
-                    error_details={"type": "interrupted", "node_id": outcome.node_id},
+                await self._fail(
+                    f"ComfyUI interrupted the job{where}; someone stopped it in ComfyUI itself. Remix it to run it again.",
+                    failures.Interrupted(node_id=outcome.node_id),
                 )
             case Lost(reason=reason):
                 return await self._requeue(reason)
@@ -249,10 +247,8 @@ class JobRunner:
     async def _requeue(self, reason: str) -> bool:
         """Back to the queue to run again, unless it ran out of attempts."""
         if self.job.attempts >= self.settings.max_attempts:
-            await self._conclude(
-                "failed",
-                error=f"ComfyUI lost the job {self.job.attempts} times ({reason}); giving up.",
-                error_details={"type": "lost", "attempts": self.job.attempts},
+            await self._fail(
+                f"ComfyUI lost the job {self.job.attempts} times ({reason}); giving up.", failures.Lost(attempts=self.job.attempts)
             )
             return False
         log.info("job %s: %s; sending it again", self.job.id, reason)
@@ -261,14 +257,10 @@ class JobRunner:
         self._publish(JobStatus(job_id=self.job.id, workflow=self.job.workflow, status="queued", progress=0))
         return True
 
-    async def _conclude(self, status: str, **fields: Any) -> None:
-        """failed or cancelled, and the event that says so."""
-        if not await transitions.conclude(self.job.id, worker=self.context.worker_id, status=status, **fields):
-            return
-        if status == "failed":
-            self._publish(JobFailed(job_id=self.job.id, workflow=self.job.workflow, error=fields["error"], error_details=fields.get("error_details")))
-        else:
-            self._publish(JobCancelled(job_id=self.job.id, workflow=self.job.workflow))
+    async def _fail(self, error: str, failure: failures.Failure) -> None:
+        """failed, and the event that says so."""
+        if await transitions.conclude(self.job.id, worker=self.context.worker_id, status="failed", error=error, failure=failure):
+            self._publish(JobFailed(job_id=self.job.id, workflow=self.job.workflow, error=error, error_details=failure))
 
     def _publish(self, event: JobEvent) -> None:
         self.context.events.publish(event)

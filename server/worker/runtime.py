@@ -20,7 +20,7 @@ from dramatiq.middleware import Middleware, MiddlewareError
 from server.db.engine import disconnect, open_pool
 from server.db.tables import Job as JobRow
 from server.events.schemas import JobFailed
-from server.jobs import repository, transitions
+from server.jobs import failures, repository, transitions
 from server.services import Services
 from server.worker.broker import ACTOR, QUEUE, RedisRestarts
 from server.worker.lanes import SLOTS_PER_LANE, Lane, Lanes, borrowed_lane
@@ -141,11 +141,9 @@ class WorkerRuntime:
             raise
         except Exception as exc:
             log.exception("job %s crashed the runner", job_id)
-            error = f"Studio's worker failed while running the job: {exc}"
-            if await transitions.conclude(
-                job_id, worker=self.context.worker_id, status="failed", error=error, error_details={"type": "worker_error"}
-            ):
-                self.context.events.publish(JobFailed(job_id=job_id, workflow=job.workflow, error=error))
+            error, failure = f"Studio's worker failed while running the job: {exc}", failures.WorkerError()
+            if await transitions.conclude(job_id, worker=self.context.worker_id, status="failed", error=error, failure=failure):
+                self.context.events.publish(JobFailed(job_id=job_id, workflow=job.workflow, error=error, error_details=failure))
             return False
 
     # --- recovery --------------------------------------------------------------------

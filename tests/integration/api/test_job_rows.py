@@ -6,6 +6,7 @@ import uuid
 
 from litestar.testing import TestClient
 
+from server.db.tables import Job as JobRow
 from server.jobs import repository, transitions
 
 
@@ -30,3 +31,21 @@ def test_a_deleted_processing_job_is_no_orphan(client: TestClient) -> None:
     assert client.blocking_portal.call(transitions.orphaned, 0) == [kept]
     assert client.blocking_portal.call(lambda: transitions.processing_on_lane("gone http://comfy", expired_only=True)) == [kept]
     assert client.get(f"/api/jobs/{deleted}").status_code == 404
+
+
+def test_error_details_read_typed_and_a_shape_unknown_here_is_still_served(client: TestClient) -> None:
+    """Rows keep what older (or newer) Studios wrote: a job is never a 500 because of them."""
+    old, odd = submit(client, "old"), submit(client, "odd")
+    old_details = {"type": "lost", "attempts": 3}  # as the worker wrote it before failures were typed
+
+    async def fail() -> None:
+        for job_id, details in ((old, old_details), (odd, {"node": "3"})):
+            await JobRow.update({JobRow.status: "failed", JobRow.error: "It failed.", JobRow.error_details: details}).where(
+                JobRow.id == job_id
+            )
+
+    client.blocking_portal.call(fail)
+    assert client.get(f"/api/jobs/{old}").json()["error_details"] == old_details
+    served = {job["id"]: job["error_details"] for job in client.get("/api/jobs", params={"status": "failed"}).json()["items"]}
+    assert served == {str(old): old_details, str(odd): {"type": "unknown", "stored": {"node": "3"}}}
+    assert client.get(f"/api/jobs/{odd}").json()["error_details"] == {"type": "unknown", "stored": {"node": "3"}}

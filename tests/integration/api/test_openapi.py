@@ -57,3 +57,22 @@ def test_a_refused_method_says_which_are_allowed(client: TestClient) -> None:
     response = client.request("TRACE", "/api/jobs")
     assert response.status_code == 405
     assert set(response.headers["allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+
+
+def test_error_details_are_documented_as_the_kinds_of_failure(client: TestClient) -> None:
+    schemas = schema(client)["components"]["schemas"]
+    variants = schemas["Job"]["properties"]["error_details"]["oneOf"]
+    assert {"type": "null"} in variants
+    kinds = {
+        name: schemas[name]
+        for variant in variants
+        if (name := variant.get("$ref", "").rpartition("/")[2])
+    }
+    assert {kind["properties"]["type"]["const"] for kind in kinds.values()} == {
+        "invalid_prompt", "missing_node_type", "prompt_no_outputs", "prompt_outputs_failed_validation",
+        "prompt_partially_invalid", "rejected", "execution_error", "interrupted", "lost", "comfyui_unreachable",
+        "unrunnable", "worker_error", "unknown",
+    }
+    assert set(kinds["ExecutionError"]["required"]) == {"type", "node_id", "node_type", "exception_type", "exception_message", "traceback"}
+    assert kinds["OutputsFailedValidation"]["properties"]["node_errors"]["additionalProperties"] == {"$ref": "#/components/schemas/NodeError"}
+    assert set(kinds["Lost"]["required"]) == {"type", "attempts"}

@@ -18,6 +18,7 @@ import msgspec
 from server.config import load_settings
 from server.events.bus import EventBus
 from server.events.schemas import JobCancelled, JobFailed, JobFinished, JobProgress, JobStatus
+from server.jobs.failures import ExecutionError
 from server.jobs.schemas import Job, Output
 from server.storage import LocalStorage
 
@@ -32,13 +33,15 @@ async def run(bus: EventBus, job: Job, outcome: str) -> None:
         done = msgspec.structs.replace(job, status="finished", progress=100, outputs=[output])
         bus.publish(JobFinished(job_id=job.id, workflow=job.workflow, job=done))
     elif outcome == "failed":
-        bus.publish(JobFailed(job_id=job.id, workflow=job.workflow, error="ComfyUI ran out of memory on node 3 (KSampler).", error_details={"node_id": "3"}))
+        failure = ExecutionError(node_id="3", node_type="KSampler", exception_type="torch.OutOfMemoryError", exception_message="", traceback=[])
+        bus.publish(JobFailed(job_id=job.id, workflow=job.workflow, error="ComfyUI ran out of memory on node 3 (KSampler).", error_details=failure))
     else:
         bus.publish(JobCancelled(job_id=job.id, workflow=job.workflow))
 
 
 async def burst(bus: EventBus, count: int, size: int) -> None:
-    traceback = {"traceback": "x" * size}  # as large as ComfyUI's node errors can be
+    # As large as ComfyUI's tracebacks can be.
+    traceback = ExecutionError(node_id="3", node_type="KSampler", exception_type="RuntimeError", exception_message="", traceback=["x" * size])
     started = time.perf_counter()
     for _ in range(count):
         bus.publish(JobFailed(job_id=uuid.uuid4(), workflow="burst", error="out of memory", error_details=traceback))

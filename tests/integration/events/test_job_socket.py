@@ -9,6 +9,7 @@ import pytest
 from litestar.exceptions import WebSocketDisconnect
 from litestar.testing import TestClient
 
+from server.comfy.messages import NodeError, NodeErrorItem
 from server.events.bus import EventBus
 from server.events.schemas import (
     JobCancelled,
@@ -18,6 +19,7 @@ from server.events.schemas import (
     JobSnapshot,
     JobStatus,
 )
+from server.jobs.failures import OutputsFailedValidation
 from tests.integration.events.conftest import WAIT, new_id, receive, submit
 
 
@@ -105,9 +107,12 @@ def test_progress_is_throttled_to_about_ten_a_second_keeping_the_latest(client: 
         assert received == sorted(received)
         assert published_in < 0.5  # publish() only hands the event over
 
-        bus.publish(JobFailed(job_id=job.id, workflow=job.workflow, error="ComfyUI refused the workflow.", error_details={"node": "3"}))
+        refused = OutputsFailedValidation(
+            node_errors={"3": NodeError(errors=[NodeErrorItem(type="value_not_in_list", message="Value not in list")], class_type="KSampler")}
+        )
+        bus.publish(JobFailed(job_id=job.id, workflow=job.workflow, error="ComfyUI refused the workflow.", error_details=refused))
         failed = receive(socket)
-        assert isinstance(failed, JobFailed) and failed.error_details == {"node": "3"}
+        assert isinstance(failed, JobFailed) and failed.error_details == refused
 
 
 def test_a_client_that_does_not_read_holds_back_neither_others_nor_the_publisher(client: TestClient, bus: EventBus) -> None:

@@ -5,10 +5,27 @@ from __future__ import annotations
 import io
 
 import httpx
+import msgspec
+import pytest
 from PIL import Image
 
+from server.jobs.failures import (
+    ExecutionError,
+    Failure,
+    Interrupted,
+    InvalidPrompt,
+    Lost,
+    OutputsFailedValidation,
+    Unrunnable,
+)
 from tests.comfyui_double.double import ComfyDouble
 from tests.integration.worker.stack import Stack
+from tests.integration.worker.test_cancel import SLOW, slow
+
+
+def failure(job: dict) -> Failure:
+    """The job's error_details as a client decodes them: strictly, as the typed union."""
+    return msgspec.convert(job["error_details"], Failure)  # type: ignore[arg-type]
 
 
 def test_batch_of_four_finishes_with_downloadable_images(stack: Stack, double: ComfyDouble) -> None:
@@ -41,6 +58,20 @@ def test_rejected_workflow_fails_at_once_naming_the_node(stack: Stack, double: C
     assert "NoSuchNode" in job["error"] and job["attempts"] == 1
     assert job["error_details"]["type"] == "invalid_prompt"
     assert [p.status for p in double.received_prompts] == [400]
+    assert failure(job) == InvalidPrompt(node_errors={})
+
+
+def test_model_gone_from_comfyui_fails_naming_node_input_and_value(stack: Stack, double: ComfyDouble) -> None:
+    double.kill()
+    job = stack.submit(model="gone.safetensors")  # not checked while ComfyUI is away: it waits in the queue
+    double.start()
+    done = stack.wait(job["id"])
+    assert done["status"] == "failed"
+    refused = failure(done)
+    assert isinstance(refused, OutputsFailedValidation) and list(refused.node_errors) == ["4"]
+    [problem] = refused.problems()
+    assert problem.startswith("Node 4 (CheckpointLoaderSimple) input 'ckpt_name': value 'gone.safetensors' not in list")
+    assert done["error"] == f"ComfyUI rejected the workflow: {problem}"
 
 
 def test_execution_error_is_a_sentence_with_details(stack: Stack, double: ComfyDouble) -> None:
@@ -49,6 +80,35 @@ def test_execution_error_is_a_sentence_with_details(stack: Stack, double: ComfyD
     assert job["error"].startswith("Node 6 (CLIPTextEncode) failed:"), job["error"]
     details = job["error_details"]
     assert (details["type"], details["node_id"], details["node_type"]) == ("execution_error", "6", "CLIPTextEncode")
+    raised = failure(job)
+    assert isinstance(raised, ExecutionError)
+    assert (raised.node_id, raised.node_type) == ("6", "CLIPTextEncode")
+    # As ComfyUI sends it: with a trailing newline.
+    assert (raised.exception_type, raised.exception_message) == (double.settings.fail_exception_type, double.settings.fail_message + "\n")
+    assert raised.traceback and all(isinstance(entry, str) for entry in raised.traceback)
+
+
+def test_prompt_interrupted_in_comfyui_itself_fails_naming_the_node(stack: Stack, double: ComfyDouble) -> None:
+    slow(double)
+    job = stack.submit(**SLOW)
+    stack.wait(job["id"], {"processing"}, progress_at_least=31)
+    httpx.post(f"{double.url}/interrupt", json={}).raise_for_status()  # the global interrupt of ComfyUI's own page
+    done = stack.wait(job["id"])
+    assert done["status"] == "failed"
+    assert done["error"].startswith("ComfyUI interrupted the job at node 3 (KSampler)"), done["error"]
+    assert failure(done) == Interrupted(node_id="3")
+
+
+@pytest.mark.studio_env({"STUDIO_MAX_ATTEMPTS": "1"})
+def test_job_comfyui_lost_more_often_than_allowed_fails(stack: Stack, double: ComfyDouble) -> None:
+    slow(double)
+    job = stack.submit(**SLOW)
+    stack.wait(job["id"], {"processing"}, progress_at_least=31)
+    double.restart()  # forgets its queue and history: the prompt is lost
+    done = stack.wait(job["id"])
+    assert done["status"] == "failed" and done["attempts"] == 1
+    assert done["error"].startswith("ComfyUI lost the job 1 times"), done["error"]
+    assert failure(done) == Lost(attempts=1)
 
 
 def test_image_edit_uploads_its_input_to_comfyui(stack: Stack, double: ComfyDouble) -> None:
@@ -83,6 +143,7 @@ def test_job_whose_input_image_was_deleted_fails_with_the_reason(stack: Stack, d
     done = stack.wait(job["id"])
     assert done["status"] == "failed"
     assert done["error"] == f"The job can no longer run: its input image {name} was deleted (uploads are kept STUDIO_UPLOAD_RETENTION_HOURS)"
+    assert failure(done) == Unrunnable()
 
 
 def test_health_reports_the_stores_of_the_mode(stack: Stack) -> None:

@@ -7,9 +7,11 @@ import time
 
 import pytest
 
+from server.jobs.failures import ComfyUnreachable
 from tests.comfyui_double.double import ComfyDouble
 from tests.integration.worker.stack import PRODUCTION_TIMINGS, Stack, runs_of
 from tests.integration.worker.test_cancel import SLOW, slow, wait_until
+from tests.integration.worker.test_job_outcomes import failure
 
 # Longer than the lane's longest pause between reconnection attempts.
 RESTART_SECONDS = 6
@@ -50,6 +52,7 @@ def test_comfyui_that_never_comes_back_fails_the_job_with_a_reason(stack: Stack,
     done = stack.wait(job["id"], timeout=60)
     assert done["status"] == "failed"
     assert "could not be reached" in done["error"] and double.url in done["error"]
+    assert failure(done) == ComfyUnreachable()
 
 
 @pytest.mark.studio_env(PRODUCTION_TIMINGS)

@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import msgspec
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from server.comfy.errors import describe_node_errors
-from server.comfy.messages import NodeError
+from server.jobs.failures import ExecutionError, Rejection
 from server.jobs.schemas import Job
 from tui.format import duration, when_exact
 
@@ -79,31 +77,20 @@ def timings(job: Job) -> Table:
 def error(job: Job) -> RenderableType:
     """The error sentence, then what ComfyUI said: one line per rejected input, or the exception."""
     sentence = job.error or ""
-    details = job.error_details if isinstance(job.error_details, dict) else {}
-    if problems := node_problems(details):
+    failure = job.error_details
+    if isinstance(failure, Rejection) and (problems := failure.problems()):
         if all(problem in sentence for problem in problems):
             # The sentence only strings the problems together: keep its lead-in, list them below.
             sentence = sentence[: sentence.index(problems[0])].rstrip(" :;") + ":"
         return Group(Text(sentence, style="bold red"), *(Text(f"• {problem}") for problem in problems))
-    if details.get("type") == "execution_error":
-        return Group(Text(sentence, style="bold red"), *exception_lines(details))
+    if isinstance(failure, ExecutionError):
+        return Group(Text(sentence, style="bold red"), *exception_lines(failure))
     return Text(sentence, style="bold red")
 
 
-def node_problems(details: dict[str, Any]) -> list[str]:
-    """ComfyUI's node_errors, one sentence each (as the worker words them)."""
-    if not details.get("node_errors"):
-        return []
-    try:
-        return describe_node_errors(msgspec.convert(details["node_errors"], dict[str, NodeError]))
-    except msgspec.ValidationError:
-        return [json.dumps(details["node_errors"])]
-
-
-def exception_lines(details: dict[str, Any]) -> list[Text]:
-    exception = f"{details.get('exception_type')}: {str(details.get('exception_message', '')).strip()}"
-    traceback = [line.rstrip() for chunk in details.get("traceback") or [] for line in str(chunk).splitlines()]
-    lines = [Text(exception)]
+def exception_lines(failure: ExecutionError) -> list[Text]:
+    traceback = [line.rstrip() for chunk in failure.traceback for line in chunk.splitlines()]
+    lines = [Text(f"{failure.exception_type}: {failure.exception_message.strip()}")]
     if traceback:
         lines.append(Text("where (the end of the traceback):", style="dim"))
         lines += [Text(line, style="dim") for line in traceback[-TRACEBACK_LINES:]]
