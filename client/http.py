@@ -12,7 +12,7 @@ import httpx
 import msgspec
 
 from client.errors import ClientError
-from server.jobs.schemas import Job, JobFilters, JobPage
+from server.jobs.schemas import Job, JobCreate, JobFilters, JobPage, RemixRequest
 from server.models.schemas import FOLDERS, ModelLists
 from server.uploads.schemas import UploadInfo
 from server.workflows.schemas import WorkflowInfo
@@ -44,7 +44,8 @@ class StudioClient:
     # --- jobs ----------------------------------------------------------------------------
 
     async def submit(self, workflow: str, params: dict[str, Any]) -> Job:
-        return await self._call("POST", "/api/jobs", Job, json={"workflow": workflow, "params": params})
+        body = JobCreate(workflow=workflow, params=params)
+        return await self._call("POST", "/api/jobs", Job, json=msgspec.to_builtins(body))
 
     async def job(self, job_id: JobId) -> Job:
         return await self._call("GET", f"/api/jobs/{job_id}", Job)
@@ -67,7 +68,8 @@ class StudioClient:
 
     async def remix(self, job_id: JobId, params: dict[str, Any]) -> Job:
         """A new job from this one's parameters plus `params`; "seed": -1 asks for a new seed."""
-        return await self._call("POST", f"/api/jobs/{job_id}/remix", Job, json={"params": params})
+        body = RemixRequest(params=params)
+        return await self._call("POST", f"/api/jobs/{job_id}/remix", Job, json=msgspec.to_builtins(body))
 
     async def set_favorite(self, job_id: JobId, favorite: bool) -> Job:
         return await self._call("PUT" if favorite else "DELETE", f"/api/jobs/{job_id}/favorite", Job)
