@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
 
 from server.events.schemas import (
@@ -16,6 +14,7 @@ from server.events.schemas import (
     JobStatus,
     Message,
 )
+from server.jobs.failures import Failure
 from server.jobs.schemas import Job, Output, Status, TextOutput
 
 
@@ -28,7 +27,7 @@ class JobView(msgspec.Struct, kw_only=True):
     outputs: list[Output] = msgspec.field(default_factory=list)
     texts: list[TextOutput] = msgspec.field(default_factory=list)
     error: str | None = None
-    error_details: Any | None = None
+    error_details: Failure | None = None
 
     def apply(self, message: Message) -> None:
         match message:
