@@ -13,21 +13,21 @@ from litestar.exceptions import HTTPException, NotFoundException, ValidationExce
 from litestar.openapi import OpenAPIConfig
 from piccolo.engine.base import Engine
 
-from server import websocket_docs
 from server.config import Settings
 from server.db.engine import connect, disconnect
 from server.errors import ErrorBody, FieldError, StudioError, clip
 from server.events import app as live_events
+from server.events import websocket_docs
 from server.health import health
-from server.http_guard import BrowserGuard
+from server.http.guard import BrowserGuard
+from server.http.request_body import JSON_MAX_BYTES, TOO_LARGE, StudioRequest
+from server.http.schema_viewer import ASSETS_ROUTER, RENDER_PLUGINS
 from server.jobs.controller import JobController
 from server.legacy.controller import LegacyController
 from server.logs import logging_config
 from server.maintenance import retention
 from server.models.controller import list_models
 from server.outputs import serve_output
-from server.request_body import JSON_MAX_BYTES, TOO_LARGE, StudioRequest
-from server.schema_viewer import ASSETS_ROUTER, RENDER_PLUGINS
 from server.services import build_services
 from server.uploads.controller import UploadController
 from server.worker.runtime import WorkerRuntime, start_worker

@@ -90,7 +90,7 @@ def _serve(settings: Settings, *, with_worker: bool) -> None:
         app = create_app(settings, with_worker=with_worker)
         print(_banner(settings, startup.address(settings.host, settings.port), with_worker=with_worker), flush=True)
         config = uvicorn.Config(
-            app, host=settings.host, port=settings.port, log_level="info", ws="server.ws_protocol:WebSocketProtocol"
+            app, host=settings.host, port=settings.port, log_level="info", ws="server.http.ws_protocol:WebSocketProtocol"
         )
         uvicorn.Server(config).run(sockets=sockets)
     finally:

@@ -40,7 +40,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     max_attempts: Positive = 3
     recovery_interval: Annotated[float, msgspec.Meta(gt=0)] = 10.0
     resend_after: Annotated[float, msgspec.Meta(gt=0)] = 300.0
-    # Browsers (server/http_guard.py): the names Studio may be reached by (empty: the loopback
+    # Browsers (server/http/guard.py): the names Studio may be reached by (empty: the loopback
     # names and `host`; "*": any), and the other sites whose pages may send it commands.
     allowed_hosts: list[str] = msgspec.field(default_factory=list)
     allowed_origins: list[str] = msgspec.field(default_factory=list)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from litestar.logging.config import LoggingConfig
 
-from server.error_log import log_exception
+from server.http.error_log import log_exception
 
 
 def logging_config() -> LoggingConfig:

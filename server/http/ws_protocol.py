@@ -5,7 +5,7 @@
   over 128 headers) by preparing a 414 / 431 answer (an unreadable request: just an end of
   stream), but `data_received` writes websockets' output only once a whole request was parsed,
   so the client got no answer and waited forever.
-- A refusal sent as an HTTP answer (the ASGI denial-response extension, see server/http_guard.py)
+- A refusal sent as an HTTP answer (the ASGI denial-response extension, see server/http/guard.py)
   left the handshake marked incomplete, so every refusal also logged "ASGI callable returned
   without completing handshake." at ERROR (https://github.com/Kludex/uvicorn/pull/3138).
 """
