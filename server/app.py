@@ -80,13 +80,13 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             *websocket_docs.ROUTES,
         ],
         dependencies={
-            "settings": Provide(lambda: settings, sync_to_thread=False),
-            "storage": Provide(lambda: services.storage, sync_to_thread=False),
-            "workflows": Provide(lambda: services.workflows, sync_to_thread=False),
-            "jobs": Provide(lambda: services.jobs, sync_to_thread=False),
-            "uploads": Provide(lambda: services.uploads, sync_to_thread=False),
-            "models": Provide(lambda: services.models, sync_to_thread=False),
-            "events": Provide(lambda: services.events, sync_to_thread=False),
+            "settings": _given(settings),
+            "storage": _given(services.storage),
+            "workflows": _given(services.workflows),
+            "jobs": _given(services.jobs),
+            "uploads": _given(services.uploads),
+            "models": _given(services.models),
+            "events": _given(services.events),
             "engine": Provide(provide_engine, sync_to_thread=False),
         },
         lifespan=[
@@ -104,6 +104,11 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
         request_class=StudioRequest,
         openapi_config=OpenAPIConfig(title="Studio", version="0.1.0", path="/schema", render_plugins=RENDER_PLUGINS),
     )
+
+
+def _given(value: object) -> Provide:
+    """A dependency that is one of the services built at start-up."""
+    return Provide(lambda: value, sync_to_thread=False)
 
 
 def studio_error(_: Request, exc: StudioError) -> Response[ErrorBody]:
