@@ -1,6 +1,5 @@
-"""Pytest fixtures. In a conftest.py:
-
-    from tests.comfyui_double.fixtures import comfy_double, comfy_double_settings  # noqa: F401
+"""Pytest fixtures, a plugin that tests/conftest.py registers (`pytest_plugins`): every test may
+ask for `comfy_double` or `comfy_double_process`.
 
 Override `comfy_double_settings` in a module or conftest to configure models, timings or failures.
 """

@@ -4,8 +4,6 @@ import io
 import os
 import sys
 
-from tests.integration.worker.conftest import double, double_settings, single_stack, workflows_dir  # noqa: F401 - fixtures
-
 
 def _import_textual_image_headless() -> None:
     """textual-image asks the terminal running pytest, once, what it can draw and how big a cell is.

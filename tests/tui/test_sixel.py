@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops
 
-from tests.conftest import REPO, require_service
+from tests.common.paths import REPO
+from tests.common.services import require_service
 from tests.integration.worker.stack import Stack
 from tests.tui.studio_data import insert_jobs, job_row, store_output
 

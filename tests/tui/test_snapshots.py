@@ -22,8 +22,8 @@ from textual.widgets import TextArea
 import tests.integration.worker.stack as stack_module
 from tests.comfyui_double.double import ComfyDouble
 from tests.comfyui_double.settings import DoubleSettings
-from tests.conftest import REPO
-from tests.integration.worker.conftest import MODELS
+from tests.common.paths import REPO
+from tests.common.stacks import MODELS
 from tests.integration.worker.stack import Stack
 from tests.tui.studio_data import FAR_FUTURE, insert_jobs, job_id, job_row, until, write_output
 from tui.app import StudioApp

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import REPO
+from tests.common.paths import REPO
 
 JOBS = REPO / "server" / "jobs"
 ABOVE_JOBS = ("server.events", "server.worker")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from server.workflows.loader import load_workflows
 from server.workflows.params import fill_graph, resolve
-from tests.conftest import REPO
+from tests.common.paths import REPO
 
 WORKFLOWS = load_workflows(REPO / "workflows")
 

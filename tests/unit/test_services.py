@@ -10,7 +10,7 @@ from server.events.bus import EventBus
 from server.services import build_services
 from server.storage import LocalStorage
 from server.worker.runtime import WorkerRuntime
-from tests.conftest import REPO
+from tests.common.paths import REPO
 
 
 def settings_in(folder: Path) -> Settings:

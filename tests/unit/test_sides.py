@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO
+from tests.common.paths import REPO
 
 # What only the server runs on: its databases and its job queue.
 DATABASE_AND_WORKER = {"piccolo", "asyncpg", "aiosqlite", "dramatiq", "redis"}

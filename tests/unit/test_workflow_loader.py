@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from server.workflows.loader import WorkflowError, load_workflow, load_workflows
-from tests.conftest import REPO
+from tests.common.paths import REPO
 
 GRAPH = {
     "3": {"class_type": "KSampler", "inputs": {"seed": 0, "steps": 20, "cfg": 7.0}},

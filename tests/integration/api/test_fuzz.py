@@ -23,7 +23,7 @@ from PIL import Image
 
 from tests.comfyui_double.process import ComfyDoubleProcess
 from tests.comfyui_double.settings import DoubleSettings
-from tests.conftest import REPO
+from tests.common.paths import REPO
 from tests.net import free_port, wait_until_healthy
 
 MODELS = {

@@ -11,7 +11,7 @@ from litestar.testing import TestClient
 from server.app import create_app
 from server.config import Settings, load_settings
 from server.db.migrate import migrate
-from tests.conftest import REPO
+from tests.common.paths import REPO
 
 
 def test_output_file_is_served(client: TestClient, settings: Settings) -> None:

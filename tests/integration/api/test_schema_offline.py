@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from litestar.testing import TestClient
 
-from tests.conftest import require_service
+from tests.common.services import require_service
 from tests.served import serve_studio
 
 PAGES = ("/schema", "/schema/swagger")

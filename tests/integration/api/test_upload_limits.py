@@ -15,7 +15,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.conftest import REPO
+from tests.common.paths import REPO
 from tests.net import free_port, wait_until_healthy
 
 MAX_BYTES = 1_000_000

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import REPO
+from tests.common.paths import REPO
 
 MIGRATIONS = sorted(path for path in (REPO / "server" / "db" / "migrations").glob("studio_*.py"))
 

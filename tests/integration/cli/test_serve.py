@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import REPO
+from tests.common.paths import REPO
 from tests.net import free_port, wait_until_healthy
 
 

@@ -19,9 +19,9 @@ import pytest
 
 from server.config import FLAGS
 from tests.comfyui_double.double import ComfyDouble
-from tests.conftest import REPO
+from tests.common.paths import REPO
+from tests.common.stacks import MODELS
 from tests.integration.events.scaled import redis_ready
-from tests.integration.worker.conftest import MODELS, double, double_settings  # noqa: F401 - fixtures
 from tests.net import free_port, reserved_port, wait_until_healthy
 
 

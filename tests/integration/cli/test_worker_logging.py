@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, require_service
+from tests.common.paths import REPO
+from tests.common.services import require_service
 from tests.integration.worker.stack import StudioProcess
 from tests.net import PrivateRedis, unused_url
 from tests.served import serve_studio

@@ -1,22 +1,11 @@
 from __future__ import annotations
 
-import copy
-import json
 from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 
 from server.comfy import ComfyClient, ComfySession
 from tests.comfyui_double import ComfyDouble, DoubleSettings
-from tests.comfyui_double.fixtures import comfy_double, comfy_double_process  # noqa: F401
-
-WORKFLOWS = Path(__file__).resolve().parents[2] / "data" / "comfyui" / "workflows"
-
-
-def workflow(name: str) -> dict[str, Any]:
-    return copy.deepcopy(json.loads((WORKFLOWS / f"{name}.json").read_text()))
 
 
 @pytest.fixture
@@ -26,7 +15,7 @@ def comfy_double_settings() -> DoubleSettings:
 
 
 @pytest.fixture
-async def client(comfy_double: ComfyDouble) -> AsyncIterator[ComfyClient]:  # noqa: F811
+async def client(comfy_double: ComfyDouble) -> AsyncIterator[ComfyClient]:
     async with ComfyClient(comfy_double.url) as client:
         yield client
 

@@ -12,7 +12,7 @@ from server.comfy import ComfyClient, ComfySession, Interrupted, Succeeded
 from server.comfy.session import POLL_SECONDS
 from tests.comfyui_double import ComfyDouble
 
-from .conftest import workflow
+from tests.common.comfy_graphs import workflow
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -26,7 +26,7 @@ from server.comfy import (
 )
 from tests.comfyui_double import ComfyDouble, ComfyDoubleProcess, DoubleSettings
 
-from .conftest import workflow
+from tests.common.comfy_graphs import workflow
 
 pytestmark = pytest.mark.timeout(30)
 

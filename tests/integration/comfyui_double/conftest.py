@@ -6,7 +6,6 @@ import httpx
 import pytest
 
 from tests.comfyui_double import DoubleSettings
-from tests.comfyui_double.fixtures import comfy_double, comfy_double_process  # noqa: F401
 
 
 @pytest.fixture
@@ -16,6 +15,6 @@ def comfy_double_settings() -> DoubleSettings:
 
 
 @pytest.fixture
-async def http(comfy_double) -> AsyncIterator[httpx.AsyncClient]:  # noqa: F811
+async def http(comfy_double) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=comfy_double.url, timeout=5.0) as client:
         yield client

@@ -1,25 +1,16 @@
-"""Helpers for the live-event tests: the app's bus, jobs, and typed messages off a test socket."""
+"""Fixtures of the live-event tests: the app's bus, and scaled-out API hosts on Redis."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import msgspec
 import pytest
 from litestar.testing import TestClient
-from litestar.testing.websocket_test_session import WebSocketTestSession
 
 from server.events.bus import EventBus
-from server.events.schemas import Message, QueueTotals, message_decoder
-from server.jobs.schemas import Job
 from tests.integration.events.scaled import Api, environment, redis_ready
-from tests.integration.worker.stack import free_port
-
-# Seconds to wait for a message that should come; generous for a loaded CI machine.
-WAIT = 10
+from tests.net import free_port
 
 
 @pytest.fixture
@@ -55,28 +46,3 @@ def api(env: dict[str, str], tmp_path: Path) -> Iterator[Api]:
 @pytest.fixture
 def unused_url() -> str:
     return f"http://127.0.0.1:{free_port()}"
-
-
-def submit(client: TestClient, workflow: str = "text_to_image", **params: Any) -> Job:
-    params = {"prompt": "a red fox", **params} if workflow.startswith("text_to_image") else params
-    response = client.post("/api/jobs", json={"workflow": workflow, "params": params})
-    assert response.status_code == 202, response.text
-    return msgspec.convert(response.json(), Job, strict=False)
-
-
-def receive(socket: WebSocketTestSession, timeout: float = WAIT) -> Message:
-    return message_decoder.decode(socket.receive_text(timeout=timeout))
-
-
-def new_id() -> uuid.UUID:
-    return uuid.uuid4()
-
-
-def receive_job_events(socket: WebSocketTestSession, count: int) -> list[Message]:
-    """The next `count` job events, skipping queue.totals (which come whenever counts settle)."""
-    events: list[Message] = []
-    while len(events) < count:
-        message = receive(socket)
-        if not isinstance(message, QueueTotals):
-            events.append(message)
-    return events

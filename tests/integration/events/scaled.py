@@ -13,7 +13,8 @@ import redis
 from websockets.sync.client import ClientConnection, connect
 
 from server.events.schemas import Message, message_decoder
-from tests.conftest import REPO, require_service
+from tests.common.paths import REPO
+from tests.common.services import require_service
 from tests.integration.worker.stack import StudioProcess
 from tests.net import free_port, wait_until_healthy
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO
+from tests.common.paths import REPO
 from tests.integration.events.scaled import Api, job_json, publisher
 
 

@@ -10,8 +10,7 @@ from pathlib import Path
 import httpx
 
 from tests.comfyui_double.double import ComfyDouble
-from tests.conftest import REPO
-from tests.integration.worker.conftest import double, double_settings, single_stack, stack, workflows_dir  # noqa: F401 - fixtures
+from tests.common.paths import REPO
 from tests.integration.worker.stack import Stack
 
 

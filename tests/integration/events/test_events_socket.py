@@ -7,7 +7,7 @@ from litestar.testing import TestClient
 
 from server.events.bus import EventBus
 from server.events.schemas import JobCreated, JobFailed, JobProgress, JobStatus, QueueSnapshot, QueueTotals
-from tests.integration.events.conftest import receive, receive_job_events, submit
+from tests.common.live import receive, receive_job_events, submit
 
 
 def test_snapshot_of_the_active_queue_then_every_event_and_totals(client: TestClient, bus: EventBus) -> None:

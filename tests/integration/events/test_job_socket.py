@@ -20,7 +20,7 @@ from server.events.schemas import (
     JobStatus,
 )
 from server.jobs.failures import OutputsFailedValidation
-from tests.integration.events.conftest import WAIT, new_id, receive, submit
+from tests.common.live import WAIT, new_id, receive, submit
 
 
 def test_snapshot_then_ordered_events_then_normal_close(client: TestClient, bus: EventBus) -> None:

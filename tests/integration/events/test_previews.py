@@ -9,7 +9,7 @@ from PIL import Image
 
 from server.events.bus import EventBus
 from server.events.schemas import JobCancelled, JobPreview, JobSnapshot
-from tests.integration.events.conftest import receive, submit
+from tests.common.live import receive, submit
 
 
 def image(colour: str, kind: str) -> bytes:

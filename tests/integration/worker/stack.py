@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from tests.comfyui_double.double import ComfyDouble
-from tests.conftest import REPO
+from tests.common.paths import REPO
 from tests.net import free_port, wait_until_healthy
 
 TERMINAL = {"finished", "failed", "cancelled"}

@@ -9,7 +9,7 @@ import pytest
 
 from tests.comfyui_double.double import ComfyDouble
 from tests.comfyui_double.settings import DoubleSettings
-from tests.integration.worker.conftest import running_stack
+from tests.common.stacks import running_stack
 from tests.integration.worker.stack import Stack
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.comfyui_double.double import ComfyDouble
-from tests.integration.worker.conftest import MODELS
+from tests.common.stacks import MODELS
 from tests.integration.worker.stack import Stack
 
 

@@ -17,7 +17,7 @@ from server.events.schemas import (
     message_decoder,
 )
 from tests.comfyui_double.double import ComfyDouble
-from tests.integration.worker.conftest import running_stack
+from tests.common.stacks import running_stack
 from tests.integration.worker.stack import PRODUCTION_TIMINGS, Stack
 from tests.integration.worker.test_cancel import SLOW, slow, wait_until
 from tests.net import PrivateRedis

@@ -17,7 +17,7 @@ import pytest
 from websockets.sync.client import connect
 
 from tests.comfyui_double.double import ComfyDouble
-from tests.integration.worker.conftest import running_stack
+from tests.common.stacks import running_stack
 from tests.integration.worker.stack import PRODUCTION_TIMINGS, Stack
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.comfyui_double.double import ComfyDouble
-from tests.integration.worker.conftest import running_stack
+from tests.common.stacks import running_stack
 from tests.integration.worker.stack import Stack, runs_of
 from tests.integration.worker.test_cancel import SLOW, slow
 

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from tests.comfyui_double.double import ComfyDouble
-from tests.conftest import REPO
+from tests.common.paths import REPO
 from tests.integration.worker.stack import Stack
 from tests.integration.worker.test_cancel import wait_until
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from server.db.migrate import migrate
-from tests.conftest import REPO
+from tests.common.paths import REPO
 
 DATABASE_MODULES = ("server.db.engine", "server.db.migrate", "server.db.piccolo_conf", "server.db.piccolo_app", "server.db.tables")
 

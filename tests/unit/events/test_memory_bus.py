@@ -12,7 +12,7 @@ from server.events.bus import EventBus
 from server.events.schemas import JobCancelled, JobProgress, JobStatus
 from server.events.subscription import Subscription
 from server.storage import LocalStorage
-from tests.unit.events.conftest import drain
+from tests.common.live import drain
 
 
 def bus_for(tmp_path: Path) -> EventBus:

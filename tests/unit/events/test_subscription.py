@@ -3,7 +3,7 @@ import uuid
 
 from server.events.schemas import JobProgress, JobStatus, QueueTotals
 from server.events.subscription import TOO_FAR_BEHIND, Subscription
-from tests.unit.events.conftest import drain
+from tests.common.live import drain
 
 JOB, OTHER = uuid.uuid4(), uuid.uuid4()
 

@@ -7,7 +7,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from tests.conftest import REPO
+from tests.common.paths import REPO
 from tests.net import free_port
 
 # In a process of its own: the runtime binds the database tables process-wide.
