@@ -20,7 +20,8 @@ RESTART_SECONDS = 6
 def test_comfyui_down_then_back(stack: Stack, double: ComfyDouble) -> None:
     double.kill()
     job = stack.submit()
-    time.sleep(1.5)
+    # The job is tried on the absent ComfyUI again and again, and waits meanwhile.
+    wait_until(lambda: stack.log.read_text().count(f"job {job['id']}: ComfyUI unreachable") >= 3)
     assert stack.job(job["id"])["status"] in ("queued", "processing")
     double.start()
     done = stack.wait(job["id"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 from typing import Any
 
 import pytest
@@ -196,20 +197,34 @@ async def assert_silent(follower: PromptFollower) -> None:
         await asyncio.wait_for(anext(aiter(follower)), 0.2)
 
 
+# Played after a recording: a prompt of the test's own that ends at once. The session handles
+# frames in order, so once it has ended, every frame before it has been handled too.
+SENTINEL = "sentinel-after-the-recording"
+SENTINEL_FRAMES = [
+    json.dumps({"type": "execution_interrupted", "data": {"prompt_id": SENTINEL}}),
+    json.dumps({"type": "executing", "data": {"node": None, "prompt_id": SENTINEL}}),
+]
+
+
+async def all_frames_handled(sentinel: PromptFollower) -> None:
+    assert await asyncio.wait_for(sentinel.outcome(), 5) == Interrupted(SENTINEL, None, None)
+
+
 async def test_other_clients_frames_are_ignored_14() -> None:
     """Socket A sees its own prompt, then the broadcast progress and type-1 previews of a
     prompt queued without client_id: those must reach none of A's followers."""
     capture = load("14")
     ours, broadcast = capture["prompt_ids"][0], capture["prompt_ids"][1]
     gate = asyncio.Event()
-    async with replay_server([Segment(ws_frames("14", "A"), gate=gate)]) as server:
+    async with replay_server([Segment([*ws_frames("14", "A"), *SENTINEL_FRAMES], gate=gate)]) as server:
         async with ComfyClient(server.base_url) as client, ComfySession(client) as session:
             await session.wait_connected(5)
             follower = session.track(ours)
             waiting = session.track("ours-still-queued")
+            sentinel = session.track(SENTINEL)
             gate.set()
             updates = await asyncio.wait_for(collect(follower), 5)
-            await asyncio.sleep(0.2)  # let the broadcast frames after our prompt arrive
+            await all_frames_handled(sentinel)  # the broadcast frames after our prompt too
             await assert_silent(waiting)
     assert broadcast not in {ours, "ours-still-queued"}
     assert isinstance(updates[-1], Succeeded)
@@ -219,12 +234,13 @@ async def test_other_clients_frames_are_ignored_14() -> None:
 
 async def test_observer_socket_gets_nothing_14() -> None:
     gate = asyncio.Event()
-    async with replay_server([Segment(ws_frames("14", "observer"), gate=gate)]) as server:
+    async with replay_server([Segment([*ws_frames("14", "observer"), *SENTINEL_FRAMES], gate=gate)]) as server:
         async with ComfyClient(server.base_url) as client, ComfySession(client) as session:
             await session.wait_connected(5)
             follower = session.track("observers-own-prompt")
+            sentinel = session.track(SENTINEL)
             gate.set()
-            await asyncio.sleep(0.2)
+            await all_frames_handled(sentinel)
             await assert_silent(follower)
 
 
