@@ -147,10 +147,9 @@ class JobService:
 
     async def delete(self, job_id: uuid.UUID) -> None:
         job = await self.get(job_id)
-        if job.status == "processing":
+        if not await transitions.delete_unless_running(job_id):
+            await self.get(job_id)  # 404 if it was deleted meanwhile
             raise Conflict(f"Job {job_id} is running; cancel it before deleting it.")
-        if not await repository.soft_delete(job_id):
-            raise NotFound(f"No job with id {job_id}.", [FieldError("id", "no such job")])
         self.storage.delete_tree("outputs", str(job_id))
         self.events.publish(JobDeleted(job_id=job_id, workflow=job.workflow, status=job.status))
 

@@ -47,6 +47,12 @@ async def request_cancel(job_id: uuid.UUID) -> bool:
     return await _move(job_id, {JobRow.cancel_requested: True}, JobRow.status == "processing")
 
 
+async def delete_unless_running(job_id: uuid.UUID) -> bool:
+    """Soft-delete a job no worker holds: a claim racing the delete leaves the job running, never
+    a deleted job whose worker can no longer store its end."""
+    return await _move(job_id, {JobRow.is_deleted: True}, JobRow.status != "processing")
+
+
 async def mark_enqueued(job_id: uuid.UUID) -> None:
     await _move(job_id, {JobRow.enqueued_at: utc_now()}, JobRow.status == "queued")
 

@@ -33,6 +33,28 @@ def test_a_deleted_processing_job_is_no_orphan(client: TestClient) -> None:
     assert client.get(f"/api/jobs/{deleted}").status_code == 404
 
 
+def test_deleting_a_running_job_is_refused_and_its_worker_can_still_end_it(client: TestClient) -> None:
+    job_id = submit(client, "running")
+    client.blocking_portal.call(lambda: transitions.claim(job_id, worker="w 1", lane="w http://comfy", lease_seconds=60))
+    refused = client.delete(f"/api/jobs/{job_id}")
+    assert refused.status_code == 409 and "cancel it before deleting it" in refused.json()["detail"]
+    assert client.get(f"/api/jobs/{job_id}").json()["status"] == "processing"
+    assert client.blocking_portal.call(lambda: transitions.finish(job_id, worker="w 1", outputs=[], texts=[]))
+
+
+def test_the_delete_itself_misses_a_job_claimed_after_the_delete_looked(client: TestClient) -> None:
+    """DELETE reads the job (queued), a worker claims it, then the delete's update runs: guarded
+    by the status, it misses, so no worker is left running a deleted job it can no longer end."""
+    job_id = submit(client, "claimed meanwhile")
+
+    async def race() -> bool:
+        assert await transitions.claim(job_id, worker="w 1", lane="w http://comfy", lease_seconds=60)
+        return await transitions.delete_unless_running(job_id)
+
+    assert client.blocking_portal.call(race) is False
+    assert client.get(f"/api/jobs/{job_id}").json()["status"] == "processing"
+
+
 def test_error_details_read_typed_and_a_shape_unknown_here_is_still_served(client: TestClient) -> None:
     """Rows keep what older (or newer) Studios wrote: a job is never a 500 because of them."""
     old, odd = submit(client, "old"), submit(client, "odd")
