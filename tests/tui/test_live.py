@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import uuid
 
-from server.events.schemas import JobCreated, JobFailed, JobFinished, JobProgress, JobSnapshot, JobStatus, QueueSnapshot
+from server.events.schemas import (
+    JobCreated,
+    JobDeleted,
+    JobFailed,
+    JobFinished,
+    JobProgress,
+    JobSnapshot,
+    JobStatus,
+    JobUpdated,
+    QueueSnapshot,
+)
 from server.jobs.schemas import JobFilters
 from tests.tui.jobs import T0, job
 from tui.live import LiveQueue
@@ -32,6 +42,19 @@ def test_outcomes_leave_the_queue_and_head_the_recent_list() -> None:
     # A job the HTTP list already had (it finished between the snapshot and the list) is not doubled.
     live.apply(JobFinished(job_id=uuid.UUID(int=0), workflow="text_to_image", job=job(0, "finished")))
     assert [j.prompt for j in live.recent] == ["job 0", "job 2", "job 1"]
+
+
+def test_a_favorite_a_cancel_request_and_a_delete_made_anywhere_change_the_queue_and_the_outcomes() -> None:
+    live = LiveQueue()
+    live.reset(QueueSnapshot(jobs=[JobSnapshot(job=job(1, "processing"), seq=1), JobSnapshot(job=job(2), seq=1)], queued=1, processing=1), [job(0, "finished")])
+    live.apply(JobUpdated(job_id=uuid.UUID(int=1), workflow="text_to_image", status="processing", favorite=False, cancel_requested=True))
+    live.apply(JobUpdated(job_id=uuid.UUID(int=0), workflow="text_to_image", status="finished", favorite=True, cancel_requested=False))
+    running = live.active[uuid.UUID(int=1)].job
+    assert (running.status, running.cancel_requested) == ("processing", True)  # shown as "cancelling"
+    assert live.recent[0].favorite
+    live.apply(JobDeleted(job_id=uuid.UUID(int=2), workflow="text_to_image", status="queued"))
+    live.apply(JobDeleted(job_id=uuid.UUID(int=0), workflow="text_to_image", status="finished"))
+    assert list(live.active) == [uuid.UUID(int=1)] and live.recent == []
 
 
 def test_history_filters_admit_a_live_job_as_the_server_query_would() -> None:
