@@ -22,6 +22,7 @@ from server.events.schemas import (
     CLOSE_GOING_AWAY,
     CLOSE_NO_JOB,
     Event,
+    JobDeleted,
     encoder,
     is_terminal,
 )
@@ -122,6 +123,9 @@ async def _write(socket: WebSocket, subscription: Subscription, seen: dict[uuid.
             if _already_in_snapshot(event, seen):
                 continue
             await socket.send_text(text)
+            if until_terminal and isinstance(event, JobDeleted):  # a queued job deleted: nothing more will come
+                await socket.close(CLOSE_NO_JOB, f"Job {event.job_id} was deleted.")
+                return
             if is_terminal(event):
                 if until_terminal:
                     await socket.close(CLOSE_DONE, "The job is done.")

@@ -13,6 +13,7 @@ from server.comfy.messages import NodeError, NodeErrorItem
 from server.events.bus import EventBus
 from server.events.schemas import (
     JobCancelled,
+    JobDeleted,
     JobFailed,
     JobFinished,
     JobProgress,
@@ -54,6 +55,18 @@ def test_snapshot_then_ordered_events_then_normal_close(client: TestClient, bus:
         with pytest.raises(WebSocketDisconnect) as closed:
             receive(socket)
         assert closed.value.code == 1000
+
+
+def test_a_queued_job_deleted_while_watched_closes_its_socket_saying_so(client: TestClient) -> None:
+    job = submit(client)
+    with client.websocket_connect(f"/ws/jobs/{job.id}") as socket:
+        assert isinstance(receive(socket), JobSnapshot)
+        assert client.delete(f"/api/jobs/{job.id}").status_code == 204
+        deleted = receive(socket)
+        assert isinstance(deleted, JobDeleted) and deleted.status == "queued"
+        with pytest.raises(WebSocketDisconnect) as closed:
+            receive(socket)
+    assert (closed.value.code, closed.value.detail) == (4404, f"Job {job.id} was deleted.")
 
 
 def test_a_job_already_done_sends_its_snapshot_and_closes_at_once(client: TestClient) -> None:
