@@ -6,7 +6,13 @@ typed update stream per prompt (PromptFollower).
         async for update in follower:
             ...  # ProgressUpdate, PreviewUpdate, NodeTextUpdate, OutputUpdate, then the outcome
             # (Succeeded carries the files to fetch through /view and the SaveImageWebsocket images)
+
+ComfyClient and ComfySession load httpx and websockets, so they are imported on first use: the job
+schema's users (the client, the TUI) read node errors (node_errors.py) without loading either.
 """
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from server.comfy.errors import (
     ComfyBadRequest,
@@ -31,8 +37,10 @@ from server.comfy.follower import (
     Succeeded,
     Update,
 )
-from server.comfy.http import ComfyClient
-from server.comfy.session import ComfySession
+
+if TYPE_CHECKING:
+    from server.comfy.http import ComfyClient
+    from server.comfy.session import ComfySession
 
 __all__ = [
     "ComfyBadRequest",
@@ -57,3 +65,13 @@ __all__ = [
     "Succeeded",
     "Update",
 ]
+
+
+_ON_FIRST_USE = {"ComfyClient": "server.comfy.http", "ComfySession": "server.comfy.session"}
+
+
+def __getattr__(name: str) -> Any:
+    """PEP 562: `from server.comfy import ComfyClient` imports the client only then."""
+    if name in _ON_FIRST_USE:
+        return getattr(importlib.import_module(_ON_FIRST_USE[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,6 +11,8 @@ from typing import Any
 
 import msgspec
 
+from server.comfy.node_errors import NodeError
+
 log = logging.getLogger(__name__)
 
 
@@ -197,19 +199,7 @@ FEATURE_FLAGS_FRAME = msgspec.json.encode(
 
 
 # --- HTTP bodies ---------------------------------------------------------------
-
-
-class NodeErrorItem(msgspec.Struct):
-    type: str
-    message: str
-    details: str = ""
-    extra_info: dict[str, Any] = {}
-
-
-class NodeError(msgspec.Struct):
-    errors: list[NodeErrorItem]
-    class_type: str
-    dependent_outputs: list[str] = []
+# (node_errors, in both answers to POST /prompt: node_errors.py)
 
 
 class PromptAccepted(msgspec.Struct):

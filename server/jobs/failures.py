@@ -13,8 +13,7 @@ from typing import Any, Union
 
 import msgspec
 
-from server.comfy.errors import describe_node_errors
-from server.comfy.messages import NodeError
+from server.comfy.node_errors import NodeError, describe_node_errors
 
 
 class _Failure(msgspec.Struct, tag_field="type", kw_only=True, frozen=True):

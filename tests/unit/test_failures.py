@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from server.comfy.messages import NodeError, NodeErrorItem
+from server.comfy.node_errors import NodeError, NodeErrorItem
 from server.jobs.failures import (
     ComfyUnreachable,
     ExecutionError,

@@ -9,7 +9,7 @@ import pytest
 from litestar.exceptions import WebSocketDisconnect
 from litestar.testing import TestClient
 
-from server.comfy.messages import NodeError, NodeErrorItem
+from server.comfy.node_errors import NodeError, NodeErrorItem
 from server.events.bus import EventBus
 from server.events.schemas import (
     JobCancelled,
