@@ -19,7 +19,7 @@ from server.errors import ErrorBody, FieldError, StudioError, clip
 from server.events import app as live_events
 from server.events import websocket_docs
 from server.health import health
-from server.http.guard import BrowserGuard
+from server.http.guard import BrowserGuard, GuardDocs
 from server.http.request_body import JSON_MAX_BYTES, TOO_LARGE, StudioRequest
 from server.http.schema_viewer import ASSETS_ROUTER, RENDER_PLUGINS
 from server.jobs.controller import JobController
@@ -28,7 +28,7 @@ from server.logs import logging_config
 from server.maintenance import retention
 from server.models.controller import list_models
 from server.outputs import serve_output
-from server.services import build_services
+from server.services import build_api_services
 from server.uploads.controller import UploadController
 from server.worker.runtime import WorkerRuntime, start_worker
 from server.workflows.controller import WorkflowController
@@ -37,7 +37,7 @@ from server.workflows.controller import WorkflowController
 def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
     """The API. `with_worker` embeds a Dramatiq worker that runs jobs on the ComfyUI lanes
     (`studio serve`); without it jobs wait for `studio worker` processes (`--no-worker`)."""
-    services = build_services(settings)
+    services = build_api_services(settings)
 
     @asynccontextmanager
     async def database(app: Litestar) -> AsyncIterator[None]:
@@ -97,6 +97,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             *([worker] if with_worker else []),
         ],
         middleware=[BrowserGuard(settings)],
+        plugins=[GuardDocs()],
         exception_handlers={StudioError: studio_error, HTTPException: http_error},
         logging_config=logging_config(),
         # JSON bodies; POST /api/uploads reads and limits its form itself.

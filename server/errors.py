@@ -50,7 +50,7 @@ class ErrorBody(msgspec.Struct):
 
 # What each refusal means, for the OpenAPI description of the routes that can answer it.
 _MEANINGS = {
-    400: "Bad input: the field and the reason, in `detail` and `errors`",
+    400: "Bad input: the field and the reason, in `detail` and `errors` (or a Host Studio is not served as)",
     404: "No such job, workflow, upload or file",
     409: "The job's status does not allow this action",
     413: "The body is over the size limit",
@@ -59,13 +59,15 @@ _MEANINGS = {
 }
 
 
+def error_response(description: str) -> ResponseSpec:
+    """One refusal in a route's OpenAPI `responses`: an ErrorBody."""
+    return ResponseSpec(ErrorBody, description=description, generate_examples=False)
+
+
 def error_responses(*codes: int) -> dict[int, ResponseSpec]:
-    """The OpenAPI `responses` of a route's refusals, every one an ErrorBody. 400 is always one:
-    any request can be malformed (a bad Host, a bad parameter)."""
-    return {
-        code: ResponseSpec(ErrorBody, description=_MEANINGS[code], generate_examples=False)
-        for code in sorted({400, *codes})
-    }
+    """The OpenAPI `responses` of a route's refusals. 400 is always one: any request can be
+    malformed (a bad Host, a bad parameter)."""
+    return {code: error_response(_MEANINGS[code]) for code in sorted({400, *codes})}
 
 
 class StudioError(Exception):

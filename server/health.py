@@ -7,6 +7,7 @@ from typing import Literal
 import msgspec
 from litestar import Response, get
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from piccolo.engine.base import Engine
 
 from server.config import Settings
@@ -22,7 +23,10 @@ class Health(msgspec.Struct):
     mode: Literal["single-process", "scaled-out"]
 
 
-@get("/health", tags=["health"], summary="Liveness of Studio and its stores")
+_DEGRADED = ResponseSpec(Health, description="Degraded: the database or Redis does not answer", generate_examples=False)
+
+
+@get("/health", tags=["health"], summary="Liveness of Studio and its stores", responses={503: _DEGRADED})
 async def health(settings: NamedDependency[Settings], engine: NamedDependency[Engine]) -> Response[Health]:
     database: Check = "healthy" if await ping(engine) else "unhealthy"
     redis: Check = "disabled"

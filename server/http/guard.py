@@ -12,6 +12,8 @@ attacker's that resolves to 127.0.0.1 (DNS rebinding) makes Studio its own origi
   not browsers (curl, scripts, the TUI) send no Origin and pass;
 - a body for a JSON route must say `Content-Type: application/json`, else 415: no simple
   cross-site form or `text/plain` request passes for JSON.
+
+`GuardDocs` writes those refusals into the OpenAPI description of every route they apply to.
 """
 
 from __future__ import annotations
@@ -21,16 +23,22 @@ from urllib.parse import urlsplit
 import msgspec
 from litestar.datastructures import Headers
 from litestar.enums import RequestEncodingType, ScopeType
+from litestar.handlers import HTTPRouteHandler
 from litestar.middleware import ASGIMiddleware
+from litestar.openapi import ResponseSpec
 from litestar.params import BodyKwarg
+from litestar.plugins import ReceiveRoutePlugin
+from litestar.routes import BaseRoute, HTTPRoute
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from server.config import Settings
-from server.errors import BadRequest, ErrorBody, StudioError
+from server.errors import BadRequest, ErrorBody, StudioError, error_response
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 UNSPECIFIED = ("", "0.0.0.0", "::")
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Answered whatever Host the request names (see the module's docstring).
+ANY_HOST_PATH = "/health"
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # Values from the request quoted in a refusal are cut to this.
 MAX_QUOTED = 80
@@ -68,7 +76,7 @@ class BrowserGuard(ASGIMiddleware):
     def check(self, scope: Scope) -> None:
         headers = Headers.from_scope(scope)
         host = headers.get("host")
-        if host is not None and scope["path"] != "/health":
+        if host is not None and scope["path"] != ANY_HOST_PATH:
             name = urlsplit(f"//{host}").hostname or ""
             if not self.any_host and name not in self.hosts:
                 raise BadRequest(
@@ -87,7 +95,7 @@ class BrowserGuard(ASGIMiddleware):
                     "from browsers only on its own pages. To allow that site, add its origin to STUDIO_ALLOWED_ORIGINS "
                     "(comma-separated, e.g. https://studio.example.com)."
                 )
-        if scope["type"] == ScopeType.HTTP and _takes_json(scope):
+        if scope["type"] == ScopeType.HTTP and _takes_json(scope["route_handler"]):
             content_type = headers.get("content-type")
             has_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
             if (content_type is None and has_body) or (content_type is not None and not _is_json(content_type)):
@@ -109,12 +117,36 @@ def _origin(url: str) -> Origin | None:
     return parts.scheme, parts.hostname.lower(), port
 
 
-def _takes_json(scope: Scope) -> bool:
-    data = scope["route_handler"].parsed_data_field
+def _takes_json(handler: HTTPRouteHandler) -> bool:
+    data = handler.parsed_data_field
     if data is None:
         return False
     kwarg = data.kwarg_definition
     return not isinstance(kwarg, BodyKwarg) or kwarg.media_type == RequestEncodingType.JSON
+
+
+class GuardDocs(ReceiveRoutePlugin):
+    """Adds the guard's refusals to the OpenAPI `responses` of each route they can apply to, so
+    no controller repeats them. A route's own description of a status comes first."""
+
+    def receive_route(self, route: BaseRoute) -> None:
+        if not isinstance(route, HTTPRoute):
+            return  # WebSocket routes are not in the OpenAPI description (see server/events/websocket_docs.py)
+        for handler in route.route_handlers:
+            refusals = {**_refusals(route.path, handler), **(handler.responses or {})}
+            handler.responses = dict(sorted(refusals.items()))
+
+
+def _refusals(path: str, handler: HTTPRouteHandler) -> dict[int, ResponseSpec]:
+    refusals: dict[int, ResponseSpec] = {}
+    if path != ANY_HOST_PATH:
+        refusals[400] = error_response("The request's Host is not a name Studio is served as (STUDIO_ALLOWED_HOSTS)")
+    # A route documenting a WebSocket's handshake (101) stands for the WebSocket, which a page may open.
+    if handler.http_methods & STATE_CHANGING or 101 in (handler.responses or {}):
+        refusals[403] = error_response("Sent by a web page whose origin is not allowed (STUDIO_ALLOWED_ORIGINS)")
+    if _takes_json(handler):
+        refusals[415] = error_response("The body is not sent as 'Content-Type: application/json'")
+    return refusals
 
 
 def _is_json(content_type: str) -> bool:

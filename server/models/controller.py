@@ -6,12 +6,12 @@ from litestar import get
 from litestar.di import NamedDependency
 
 from server.comfy import ComfyUnavailable
-from server.errors import Unavailable
+from server.errors import Unavailable, error_responses
 from server.models.catalog import ModelCatalog
 from server.models.schemas import FOLDERS, ModelLists
 
 
-@get("/api/models", tags=["models"], summary="Model files ComfyUI has, per folder")
+@get("/api/models", tags=["models"], summary="Model files ComfyUI has, per folder", responses=error_responses(503))
 async def list_models(models: NamedDependency[ModelCatalog]) -> ModelLists:
     try:
         lists = await models.folders(list(FOLDERS.values()))
