@@ -8,8 +8,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import msgspec
 
@@ -27,12 +28,11 @@ from server.comfy import (
     Succeeded,
 )
 from server.config import Settings
-from server.events.bus import EventBus
 from server.events.schemas import JobCancelled, JobEvent, JobFailed, JobFinished, JobProgress, JobStatus
 from server.jobs import failures, repository, transitions
+from server.jobs.ports import EventPublisher, JobSender
 from server.jobs.schemas import Job, TextOutput
 from server.storage import LocalStorage
-from server.worker.broker import JobQueue
 from server.worker.lanes import Lane
 from server.worker.outputs import collect_outputs
 from server.workflows.manifest import ImageParam, Workflow
@@ -50,14 +50,23 @@ PROGRESS_WRITE_SECONDS = 0.5
 SILENCE_CHECK_SECONDS = 10.0
 
 
+class RunnerEvents(EventPublisher, Protocol):
+    """The job events the jobs package declares, and the one event only a running job has: a
+    preview, kept as a file before it is announced (the events package's EventBus)."""
+
+    def publish_preview(self, job_id: uuid.UUID, workflow: str, image: bytes, mime: str) -> None:
+        """Store the job's latest preview and publish it; never blocks on the network."""
+
+
 class WorkerContext(msgspec.Struct, kw_only=True, frozen=True):
-    """What every runner of this process shares."""
+    """What every runner of this process shares: the queue and the events as the ports it uses
+    (the worker runtime starts and stops the concrete bus)."""
 
     settings: Settings
     storage: LocalStorage
     workflows: WorkflowRegistry
-    queue: JobQueue
-    events: EventBus
+    queue: JobSender
+    events: RunnerEvents
     worker_id: str
 
 

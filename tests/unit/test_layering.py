@@ -51,3 +51,12 @@ def test_importing_the_jobs_package_loads_neither_events_nor_worker() -> None:
     result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip() == "[]"
+
+
+def test_the_job_runner_takes_the_queue_and_the_events_through_ports() -> None:
+    """A runner publishes job events and previews and never touches the queue: it names what it
+    needs as protocols, whatever bus and broker the worker runtime built (services.py)."""
+    runner = REPO / "server" / "worker" / "runner.py"
+    concrete = {"server.events.bus", "server.worker.broker"}
+    assert "server.jobs.ports" in imported_modules(runner)
+    assert set(imported_modules(runner)) & concrete == set()
