@@ -1,8 +1,11 @@
-"""The composition root: what the API process (`create_app`) and a worker process (`studio worker`)
-are made of, built in one place from the settings so the two cannot drift apart.
+"""The composition root: what a worker process (`studio worker`) and the API process (`create_app`,
+which may embed a worker) are made of, built in one place from the settings so the two cannot drift
+apart: the API's services are the worker's plus what only requests use.
 
-    services = build_services(settings)   # nothing started: no connection, no thread
+    services = build_services(settings)       # nothing started: no connection, no thread
     WorkerRuntime(services, embedded=False)
+    api = build_api_services(settings)        # + model catalog, job and upload services
+    WorkerRuntime(api, embedded=True)
 
 Starting and stopping stays with each process: the API's lifespans, the worker's runtime.
 """
@@ -25,12 +28,19 @@ from server.workflows.registry import WorkflowRegistry
 
 
 class Services(msgspec.Struct, kw_only=True, frozen=True):
+    """What both processes run on."""
+
     settings: Settings
     storage: LocalStorage
     workflows: WorkflowRegistry
     broker: dramatiq.Broker
     queue: JobQueue
     events: EventBus
+
+
+class ApiServices(Services, kw_only=True, frozen=True):
+    """The API's: the worker's, which an embedded worker shares, and what only requests use."""
+
     models: ModelCatalog
     jobs: JobService
     uploads: UploadService
@@ -39,18 +49,24 @@ class Services(msgspec.Struct, kw_only=True, frozen=True):
 def build_services(settings: Settings) -> Services:
     """Raises WorkflowError for a workflows folder that does not load."""
     storage = LocalStorage(settings.data_path)
-    workflows = WorkflowRegistry.from_folder(Path(settings.workflows_dir))
     queue = JobQueue(make_broker(settings))
-    events = EventBus(settings, storage)
-    models = ModelCatalog(settings.comfy_urls)
     return Services(
         settings=settings,
         storage=storage,
-        workflows=workflows,
+        workflows=WorkflowRegistry.from_folder(Path(settings.workflows_dir)),
         broker=queue.broker,
         queue=queue,
-        events=events,
+        events=EventBus(settings, storage),
+    )
+
+
+def build_api_services(settings: Settings) -> ApiServices:
+    """Raises WorkflowError for a workflows folder that does not load."""
+    shared = build_services(settings)
+    models = ModelCatalog(settings.comfy_urls)
+    return ApiServices(
+        **msgspec.structs.asdict(shared),
         models=models,
-        jobs=JobService(workflows, storage, queue, events, models),
-        uploads=UploadService(settings, storage),
+        jobs=JobService(shared.workflows, shared.storage, shared.queue, shared.events, models),
+        uploads=UploadService(settings, shared.storage),
     )

@@ -40,6 +40,7 @@ class WorkerRuntime:
         event bus; otherwise a `studio worker` process that starts its (publish-only) bus."""
         settings = self.settings = services.settings
         self.broker = services.broker
+        self.events = services.events  # started and stopped here when not embedded
         self.embedded = embedded
         # Without Redis this process is the only worker there is: nobody else can hold a job.
         self.sole_worker = not settings.redis_url
@@ -65,7 +66,7 @@ class WorkerRuntime:
     async def start(self) -> None:
         await open_pool(JobRow._meta.db)
         if not self.embedded:
-            await self.context.events.start(listen=False)
+            await self.events.start(listen=False)
         name = self.settings.resolved_worker_name
         self.lanes = Lanes([Lane(name, url) for url in self.settings.comfy_urls])
         for lane in self.lanes.all:
@@ -82,7 +83,7 @@ class WorkerRuntime:
             for lane in self.lanes.all:
                 await lane.close()
         if not self.embedded:
-            await self.context.events.stop()
+            await self.events.stop()
         await disconnect(JobRow._meta.db)
 
     # --- jobs ------------------------------------------------------------------------
