@@ -11,6 +11,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
+from textual.worker import Worker, WorkerState
 from textual_image.renderable import Image as BestRenderable
 from textual_image.renderable import SixelImage, TGPImage
 from textual_image.widget import HalfcellImage, get_cell_size
@@ -55,17 +56,31 @@ class OutputCard(Horizontal):
         self.load_preview()
 
     @work(exclusive=True)
-    async def load_preview(self) -> None:
-        box = self.query_one(".preview-box", Vertical)
+    async def load_preview(self) -> PILImage.Image | Text:
+        """The image, or why there is none. Only fetched here: the card shows it (below).
+
+        A worker is stopped only after its widget's children are gone, so one that looked for
+        them could find nothing (NoMatches) while the card was being removed - the detail closed,
+        or its outputs replaced, as a preview loaded.
+        """
         try:
             data = await self.api.fetch(self.output.url)
-            image = await asyncio.to_thread(_decode, data)
+            return await asyncio.to_thread(_decode, data)
         except (ClientError, OSError) as exc:
-            box.query_one(Static).update(Text(f"no preview: {exc}", style="dim"))
+            return Text(f"no preview: {exc}", style="dim")
+
+    async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Handled in the card's own message loop, which takes nothing more once the card is being
+        # removed: here its preview box is always there.
+        if event.state is not WorkerState.SUCCESS or (loaded := event.worker.result) is None:
             return
-        preview = PreviewImage(image, classes="preview")
+        box = self.query_one(".preview-box", Vertical)
+        if isinstance(loaded, Text):
+            box.query_one(Static).update(loaded)
+            return
+        preview = PreviewImage(loaded, classes="preview")
         # Sized here: textual-image 0.12 reads a fixed width before layout as 0 and then draws nothing.
-        preview.styles.width, preview.styles.height = fit(image.size, self._box())
+        preview.styles.width, preview.styles.height = fit(loaded.size, self._box())
         await box.remove_children()
         await box.mount(preview)
 
