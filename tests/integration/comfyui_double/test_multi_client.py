@@ -46,7 +46,8 @@ async def test_visibility_takeover_and_reconnect_like_capture_14(comfy_double, h
     await a.close()
 
     # 4: reconnecting mid-job gets status (sid) and executing with the node only.
-    comfy_double.settings.class_seconds = {"ImageBlur": 0.08}
+    # Long enough that the reconnect and the interrupt land while node 3 runs, even on a loaded machine.
+    comfy_double.settings.class_seconds = {"ImageBlur": 0.5}
     c = await Recorder.connect(comfy_double.ws_url, "client-C")
     slow = (await http.post("/prompt", json={"prompt": workflow("slow_blur_chain"), "client_id": "client-C"})).json()[
         "prompt_id"
