@@ -10,7 +10,7 @@ from typing import cast, get_args
 from litestar import WebSocket, get, websocket
 from litestar.di import NamedDependency
 from litestar.exceptions import WebSocketDisconnect
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import File
 
 from server.errors import NUL_MESSAGE, FieldError, NotFound, error_responses, has_nul
@@ -59,8 +59,8 @@ async def events_socket(
     events: Bus,
     # Checked here, not by Litestar: its refusal of a WebSocket's query closes with 4500 and a reason
     # quoting the whole query, past the 123 bytes a close frame may carry. Documented in websocket_docs.
-    status: list[str] | None = None,
-    workflow: str | None = None,
+    status: FromQuery[list[str] | None] = None,
+    workflow: FromQuery[str | None] = None,
 ) -> None:
     """A snapshot of the active queue, then every event (optionally filtered)."""
     await socket.accept()
