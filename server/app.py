@@ -113,7 +113,7 @@ def _given(value: object) -> Provide:
 
 
 def studio_error(_: Request, exc: StudioError) -> Response[ErrorBody]:
-    return Response(ErrorBody(exc.status_code, exc.detail, exc.errors), status_code=exc.status_code)
+    return Response(ErrorBody(exc.status_code, exc.detail, exc.errors), status_code=exc.status_code, headers=exc.headers)
 
 
 def http_error(request: Request, exc: HTTPException) -> Response[ErrorBody]:

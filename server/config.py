@@ -44,6 +44,13 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # names and `host`; "*": any), and the other sites whose pages may send it commands.
     allowed_hosts: list[str] = msgspec.field(default_factory=list)
     allowed_origins: list[str] = msgspec.field(default_factory=list)
+    # Access (server/access): run without keys although listening beyond loopback (anyone who can
+    # reach the port may do anything); the key that signs output links (empty: a random one kept
+    # in <data_dir>/secret); how long a signed link opens its file; the whole queue's cap.
+    insecure_open: bool = False
+    secret: str = ""
+    link_seconds: Positive = 24 * 3600
+    max_queued: Positive | None = None
 
     @property
     def data_path(self) -> Path:
@@ -85,6 +92,10 @@ ENV_VARS: dict[str, str] = {
     "STUDIO_RESEND_AFTER": "resend_after",
     "STUDIO_ALLOWED_HOSTS": "allowed_hosts",
     "STUDIO_ALLOWED_ORIGINS": "allowed_origins",
+    "STUDIO_INSECURE_OPEN": "insecure_open",
+    "STUDIO_SECRET": "secret",
+    "STUDIO_LINK_SECONDS": "link_seconds",
+    "STUDIO_MAX_QUEUED": "max_queued",
 }
 _FIELD_TO_ENV = {field: env for env, field in ENV_VARS.items()}
 # Settings that are also command-line flags; every other one is an environment variable only.

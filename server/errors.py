@@ -6,6 +6,7 @@ A refusal stays small whatever was sent: it lists at most MAX_LISTED field error
 
 from __future__ import annotations
 
+import math
 import reprlib
 from collections.abc import Iterable
 
@@ -51,11 +52,14 @@ class ErrorBody(msgspec.Struct):
 # What each refusal means, for the OpenAPI description of the routes that can answer it.
 _MEANINGS = {
     400: "Bad input: the field and the reason, in `detail` and `errors` (or a Host Studio is not served as)",
+    401: "No API key, or one that is unknown or revoked (only while Studio has keys or listens beyond loopback)",
+    403: "The route needs an admin key",
     404: "No such job, workflow, upload or file",
     409: "The job's status does not allow this action",
     413: "The body is over the size limit",
+    429: "A limit of the key is reached; `Retry-After` says when to try again",
     426: "Not a WebSocket handshake",
-    503: "A store or ComfyUI is unreachable",
+    503: "A store or ComfyUI is unreachable, or the queue is full",
 }
 
 
@@ -72,6 +76,8 @@ def error_responses(*codes: int) -> dict[int, ResponseSpec]:
 
 class StudioError(Exception):
     status_code = 400
+    # Response headers the refusal needs (WWW-Authenticate, Retry-After).
+    headers: dict[str, str] = {}
 
     def __init__(self, detail: str, errors: Iterable[FieldError] = ()) -> None:
         super().__init__(detail)
@@ -93,6 +99,15 @@ class BadRequest(StudioError):
     status_code = 400
 
 
+class Unauthorized(StudioError):
+    status_code = 401
+    headers = {"WWW-Authenticate": "Bearer"}
+
+
+class Forbidden(StudioError):
+    status_code = 403
+
+
 class NotFound(StudioError):
     status_code = 404
 
@@ -105,5 +120,18 @@ class PayloadTooLarge(StudioError):
     status_code = 413
 
 
+class TooManyRequests(StudioError):
+    status_code = 429
+
+    def __init__(self, detail: str, *, retry_after: float) -> None:
+        super().__init__(detail)
+        self.headers = retry_after_header(retry_after)
+
+
 class Unavailable(StudioError):
     status_code = 503
+
+    def __init__(self, detail: str, errors: Iterable[FieldError] = (), *, retry_after: float | None = None) -> None:
+        super().__init__(detail, errors)
+        if retry_after is not None:
+            self.headers = retry_after_header(retry_after)

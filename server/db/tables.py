@@ -58,7 +58,10 @@ class Job(Table, tablename="jobs"):
     attempts = Integer(default=0)
     favorite = Boolean(default=False)
     remix_of = UUID(null=True, default=None)
+    # The name of the API key that submitted the job (null while Studio runs open, without keys).
     owner = Varchar(length=255, null=True, default=None)
+    # The owner's key priority when submitted: higher runs first (server/jobs/fair_queue.py).
+    priority = Integer(default=0)
     created_at = Timestamptz(default=utc_now)
     started_at = Timestamptz(null=True, default=None)
     finished_at = Timestamptz(null=True, default=None)
@@ -79,3 +82,25 @@ class Upload(Table, tablename="uploads"):
     owner = Varchar(length=255, null=True, default=None)
     created_at = Timestamptz(default=utc_now)
     is_deleted = Boolean(default=False)
+
+
+class ApiKey(Table, tablename="api_keys"):
+    """An API key. Only a keyed hash of the secret is stored; `prefix` finds the row and is shown."""
+
+    id = UUID(primary_key=True, default=uuid.uuid4)
+    # Owns what the key makes (jobs.owner, uploads.owner); a revoked key's name may be given to a
+    # new key, which then owns that history (how a key is rotated).
+    name = Varchar(length=64)
+    role = Varchar(length=16, default="user")
+    prefix = Varchar(length=16, unique=True)
+    salt = Varchar(length=32)
+    key_hash = Varchar(length=64)
+    created_at = Timestamptz(default=utc_now)
+    last_used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+    # Limits; null means none.
+    max_queued = Integer(null=True, default=None)
+    submits_per_minute = Integer(null=True, default=None)
+    gpu_minutes_per_day = Integer(null=True, default=None)
+    upload_bytes = BigInt(null=True, default=None)
+    priority = Integer(default=0)

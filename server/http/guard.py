@@ -32,7 +32,7 @@ from litestar.routes import BaseRoute, HTTPRoute
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from server.config import Settings
-from server.errors import BadRequest, ErrorBody, StudioError, error_response
+from server.errors import BadRequest, ErrorBody, Forbidden, StudioError, error_response
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 UNSPECIFIED = ("", "0.0.0.0", "::")
@@ -44,10 +44,6 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 MAX_QUOTED = 80
 
 Origin = tuple[str, str, int]  # scheme, host name, port
-
-
-class Forbidden(StudioError):
-    status_code = 403
 
 
 class UnsupportedMediaType(StudioError):
@@ -69,7 +65,7 @@ class BrowserGuard(ASGIMiddleware):
         except StudioError as refusal:
             if scope["type"] == ScopeType.HTTP:
                 raise  # answered and logged like every other refusal
-            await _refuse_websocket(scope, send, refusal)
+            await refuse_websocket(scope, send, refusal)
             return
         await next_app(scope, receive, send)
 
@@ -158,7 +154,7 @@ def _quote(value: str) -> str:
     return repr(value if len(value) <= MAX_QUOTED else value[:MAX_QUOTED] + "...")
 
 
-async def _refuse_websocket(scope: Scope, send: Send, refusal: StudioError) -> None:
+async def refuse_websocket(scope: Scope, send: Send, refusal: StudioError) -> None:
     """Answer the upgrade with the refusal as HTTP (the denial-response extension), or close it
     before accepting, which servers answer with a bare 403."""
     if "websocket.http.response" not in scope.get("extensions", {}):

@@ -1,0 +1,75 @@
+"""When Studio asks for a key, and which caller a key stands for.
+
+Studio runs open (every request acts as `OPEN`) only while no key was ever made and it listens
+on a loopback address, or when `--insecure-open` says so for a wider address without keys. From
+the first key on, every route but /health needs one.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import time
+import uuid
+
+from server.access import repository, tokens
+from server.access.schemas import OPEN, Caller
+from server.config import Settings
+from server.errors import Unauthorized
+
+log = logging.getLogger("studio.access")
+
+# last_used_at is written at most this often per key and process, not on every request.
+TOUCH_SECONDS = 60.0
+NO_KEY = (
+    "Studio wants an API key: send it as 'Authorization: Bearer <key>' (or ?token=<key> on a WebSocket). "
+    "An admin makes keys with `studio keys create NAME`."
+)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class AccessPolicy:
+    def __init__(self, settings: Settings) -> None:
+        self.loopback = is_loopback(settings.host)
+        self.insecure_open = settings.insecure_open
+        self._keys_exist = False  # once true, stays true: keys are revoked, never removed
+        self._touched: dict[uuid.UUID, float] = {}
+
+    async def keys_required(self) -> bool:
+        if not self._keys_exist:
+            self._keys_exist = await repository.any_exist()
+        return self._keys_exist or not (self.loopback or self.insecure_open)
+
+    async def caller(self, key: str | None) -> Caller:
+        """The caller `key` stands for (OPEN while no key is needed); Unauthorized with a
+        sentence for a missing, unknown or revoked key."""
+        if not await self.keys_required():
+            return OPEN
+        if not key:
+            raise Unauthorized(NO_KEY)
+        token = tokens.parse(key)
+        found = await repository.by_prefix(token.prefix) if token else None
+        if token is None or found is None or not tokens.matches(token, found.secret):
+            raise Unauthorized("This API key is not one Studio knows: check it was copied whole, or ask an admin for one.")
+        info = found.info
+        if info.revoked_at is not None:
+            raise Unauthorized(
+                f"The API key {info.name!r} ({info.prefix}) was revoked on {info.revoked_at:%Y-%m-%d %H:%M} UTC; "
+                "ask an admin for a new one."
+            )
+        await self._touch(info.id)
+        return Caller(name=info.name, role=info.role, key_id=info.id, limits=info.limits)
+
+    async def _touch(self, key_id: uuid.UUID) -> None:
+        now = time.monotonic()
+        if now - self._touched.get(key_id, -TOUCH_SECONDS) >= TOUCH_SECONDS:
+            self._touched[key_id] = now
+            await repository.touch(key_id)
