@@ -80,3 +80,14 @@ class Caller(msgspec.Struct, kw_only=True, frozen=True):
 
 # Studio without keys on a loopback address: one user on their own machine, who may do anything.
 OPEN = Caller(name=None, role="admin")
+
+
+class Me(msgspec.Struct, kw_only=True):
+    """GET /api/me: the caller as Studio sees it, for clients to adapt (an admin's TUI shows owners)."""
+
+    # The key's name; null while Studio runs open.
+    name: str | None
+    role: Role
+    limits: KeyLimits
+    # Whether Studio asks for a key at all (false: it runs open, every client may do anything).
+    keys_required: bool
