@@ -9,10 +9,15 @@ import anyio
 from litestar import Litestar, Request, Response
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.types import Scope
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from piccolo.engine.base import Engine
 
+from server.access.middleware import KeyAuthentication
+from server.access.policy import AccessPolicy
+from server.access.schemas import Caller
 from server.config import Settings
 from server.db.engine import connect, disconnect
 from server.errors import ErrorBody, FieldError, StudioError, clip
@@ -88,6 +93,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             "models": _given(services.models),
             "events": _given(services.events),
             "engine": Provide(provide_engine, sync_to_thread=False),
+            "caller": Provide(provide_caller, sync_to_thread=False),
         },
         lifespan=[
             database,
@@ -96,7 +102,8 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             retention(settings, services.storage),
             *([worker] if with_worker else []),
         ],
-        middleware=[BrowserGuard(settings)],
+        # The guard first: a refused page learns nothing, not even whether a key is needed.
+        middleware=[BrowserGuard(settings), DefineMiddleware(KeyAuthentication, policy=AccessPolicy(settings))],
         plugins=[GuardDocs()],
         exception_handlers={StudioError: studio_error, HTTPException: http_error},
         logging_config=logging_config(),
@@ -105,6 +112,11 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
         request_class=StudioRequest,
         openapi_config=OpenAPIConfig(title="Studio", version="0.1.0", path="/schema", render_plugins=RENDER_PLUGINS),
     )
+
+
+def provide_caller(scope: Scope) -> Caller | None:
+    """Whom the request acts for (server/access/middleware.py); None only for a signed output link."""
+    return scope.get("user")
 
 
 def _given(value: object) -> Provide:

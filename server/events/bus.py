@@ -3,7 +3,7 @@
     bus = EventBus(settings, storage)     # previews are files in that storage
     await bus.start()                     # on the loop that owns the bus (listen=False in a worker)
     bus.publish(JobProgress(job_id=..., workflow=..., percent=40, step=8, total=20))
-    bus.publish_preview(job_id, workflow, jpeg_bytes, "image/jpeg")
+    bus.publish_preview(job_id, workflow, owner, jpeg_bytes, "image/jpeg")
     await bus.stop()                      # sends what is still queued, then stops
 
 Update the job row first, then publish: a client's snapshot is read after the seq it reflects,
@@ -80,13 +80,13 @@ class EventBus:
         except RuntimeError as exc:
             log.warning("Dropped %s for job %s: %s.", type(event).__name__, event.job_id, exc)
 
-    def publish_preview(self, job_id: uuid.UUID, workflow: str, image: bytes, mime: str) -> None:
+    def publish_preview(self, job_id: uuid.UUID, workflow: str, owner: str | None, image: bytes, mime: str) -> None:
         """Store the job's latest preview (served at GET /api/jobs/{id}/preview) and announce it.
 
         Writes one small file in the caller's thread; `mime` is image/jpeg, image/png or image/webp.
         """
         self.previews.save(job_id, image, mime)
-        self.publish(JobPreview(job_id=job_id, workflow=workflow, url=preview_url(job_id)))
+        self.publish(JobPreview(job_id=job_id, workflow=workflow, owner=owner, url=preview_url(job_id)))
 
     async def flush(self) -> None:
         """On the bus's loop: wait until every event published so far has been sent (throttled

@@ -7,12 +7,15 @@ import contextlib
 import uuid
 from typing import cast, get_args
 
+import msgspec
+
 from litestar import WebSocket, get, websocket
 from litestar.di import NamedDependency
 from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath, FromQuery
 from litestar.response import File
 
+from server.access.schemas import Caller, KeyName
 from server.errors import NUL_MESSAGE, FieldError, NotFound, error_responses, has_nul
 from server.events.bus import EventBus
 from server.events.schemas import (
@@ -29,20 +32,24 @@ from server.events.schemas import (
 from server.events.snapshot import job_snapshot, queue_snapshot
 from server.events.subscription import Subscription, event_filter
 from server.jobs.schemas import TERMINAL_STATUSES, Status
+from server.jobs.service import JobService
 
 Bus = NamedDependency[EventBus]
+# Whom the socket or request acts for (server/access/middleware.py).
+Me = NamedDependency[Caller]
 
 # A client that went away: nothing to report (uvicorn's ClientDisconnected is an OSError).
 _GONE = (WebSocketDisconnect, OSError)
 
 
 @websocket("/ws/jobs/{job_id:uuid}")
-async def job_socket(socket: WebSocket, job_id: FromPath[uuid.UUID], events: Bus) -> None:
-    """The job's snapshot, then its events; closes (1000) after the terminal event."""
+async def job_socket(socket: WebSocket, job_id: FromPath[uuid.UUID], events: Bus, caller: Me) -> None:
+    """The job's snapshot, then its events; closes (1000) after the terminal event. Someone
+    else's job is closed as no job (4404)."""
     await socket.accept()
     # Subscribe before reading the snapshot, so nothing falls between the two.
     with events.subscribe(Subscription(job_id=job_id)) as subscription, contextlib.suppress(*_GONE):
-        snapshot = await job_snapshot(events, job_id)
+        snapshot = await job_snapshot(events, job_id, caller.scope)
         if snapshot is None:
             await socket.close(CLOSE_NO_JOB, f"No job with id {job_id}.")
             return
@@ -57,31 +64,45 @@ async def job_socket(socket: WebSocket, job_id: FromPath[uuid.UUID], events: Bus
 async def events_socket(
     socket: WebSocket,
     events: Bus,
+    caller: Me,
     # Checked here, not by Litestar: its refusal of a WebSocket's query closes with 4500 and a reason
     # quoting the whole query, past the 123 bytes a close frame may carry. Documented in websocket_docs.
     status: FromQuery[list[str] | None] = None,
     workflow: FromQuery[str | None] = None,
+    owner: FromQuery[str | None] = None,
 ) -> None:
-    """A snapshot of the active queue, then every event (optionally filtered)."""
+    """A snapshot of the active queue, then every event (optionally filtered): a user key's own
+    jobs only, an admin's of every owner or of `owner`. The totals always count the whole queue."""
     await socket.accept()
-    if refusal := _bad_filter(status or [], workflow):
+    if refusal := _bad_filter(status or [], workflow, owner):
         await socket.close(CLOSE_BAD_FILTER, refusal)
         return
     statuses = cast("tuple[Status, ...]", tuple(status or ()))
-    with events.subscribe(Subscription(event_filter(statuses, workflow))) as subscription, contextlib.suppress(*_GONE):
-        snapshot = await queue_snapshot(events, statuses, workflow)
+    owner = caller.scope or owner
+    with events.subscribe(Subscription(event_filter(statuses, workflow, owner))) as subscription, contextlib.suppress(*_GONE):
+        snapshot = await queue_snapshot(events, statuses, workflow, owner)
         await socket.send_text(encoder.encode(snapshot).decode())
         seen = {item.job.id: item.seq for item in snapshot.jobs}
         await _stream(socket, subscription, seen, until_terminal=False)
 
 
-def _bad_filter(statuses: list[str], workflow: str | None) -> str | None:
+def _bad_filter(statuses: list[str], workflow: str | None, owner: str | None) -> str | None:
     """Why the feed's filters cannot be used, in a sentence short enough for a close frame."""
     if unknown := set(statuses) - set(get_args(Status)):
         return f"status: must be one of {', '.join(get_args(Status))} (got {len(unknown)} other value(s))"
     if workflow and has_nul(workflow):  # PostgreSQL cannot compare text holding NUL: the snapshot would fail
         return f"workflow: {NUL_MESSAGE}"
+    if owner is not None and not _is_key_name(owner):
+        return "owner: must be the name of an API key"
     return None
+
+
+def _is_key_name(text: str) -> bool:
+    try:
+        msgspec.convert(text, KeyName)
+    except msgspec.ValidationError:
+        return False
+    return True
 
 
 @get(
@@ -90,7 +111,8 @@ def _bad_filter(statuses: list[str], workflow: str | None) -> str | None:
     summary="The latest preview image of a running job",
     responses=error_responses(404),
 )
-async def job_preview(job_id: FromPath[uuid.UUID], events: Bus) -> File:
+async def job_preview(job_id: FromPath[uuid.UUID], events: Bus, jobs: NamedDependency[JobService], caller: Me) -> File:
+    await jobs.get(job_id, caller)  # someone else's job: 404 as for no job
     found = events.previews.find(job_id)
     if found is None:
         raise NotFound(

@@ -13,15 +13,18 @@ from server.jobs.schemas import Status
 SNAPSHOT_JOBS = 500
 
 
-async def job_snapshot(bus: EventBus, job_id: uuid.UUID) -> JobSnapshot | None:
+async def job_snapshot(bus: EventBus, job_id: uuid.UUID, owner: str | None) -> JobSnapshot | None:
+    """The job, if it is `owner`'s (any owner's when None)."""
     # The seq first, then the row: every event the seq covers is already in the row.
     [seq] = await bus.current_seqs([job_id])
-    job = await repository.get(job_id)
+    job = await repository.get(job_id, owner=owner)
     return JobSnapshot(job=job, seq=seq) if job else None
 
 
-async def queue_snapshot(bus: EventBus, statuses: tuple[Status, ...], workflow: str | None) -> QueueSnapshot:
-    ids = await repository.active_ids(statuses, workflow, limit=SNAPSHOT_JOBS)
+async def queue_snapshot(bus: EventBus, statuses: tuple[Status, ...], workflow: str | None, owner: str | None) -> QueueSnapshot:
+    """The active jobs of `owner` (every owner's when None); the totals count the whole queue,
+    so that everyone sees how busy the GPU is."""
+    ids = await repository.active_ids(statuses, workflow, limit=SNAPSHOT_JOBS, owner=owner)
     seqs = await bus.current_seqs(ids)
     jobs = {job.id: job for job in await repository.by_ids(ids)}
     queued, processing = await repository.active_totals()

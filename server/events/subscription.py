@@ -96,16 +96,20 @@ class Subscription:
         return False
 
 
-def event_filter(statuses: tuple[Status, ...], workflow: str | None) -> Callable[[Event], bool]:
-    """/ws/events?status=&workflow=: the events of jobs in those statuses and of that workflow;
-    queue.totals always. An event counts as the status it reports or leads to (job.created:
+def event_filter(statuses: tuple[Status, ...], workflow: str | None, owner: str | None = None) -> Callable[[Event], bool]:
+    """/ws/events?status=&workflow=: the events of jobs in those statuses and of that workflow
+    (and of that owner: a user key's own, or whose an admin asked for); queue.totals always. An event counts as the status it reports or leads to (job.created:
     queued; job.progress and job.preview: processing; job.finished, job.failed, job.cancelled:
     their outcome) and job.updated and job.deleted as the status the job had then."""
 
     def accepts(event: Event) -> bool:
         if isinstance(event, QueueTotals):
             return True
-        return (not statuses or event.status in statuses) and (not workflow or event.workflow == workflow)
+        return (
+            (not statuses or event.status in statuses)
+            and (not workflow or event.workflow == workflow)
+            and (owner is None or event.owner == owner)
+        )
 
     return accepts
 

@@ -1,6 +1,6 @@
 """The events a job's changes are published as, one tagged union.
 
-Every job event carries `job_id`, `workflow` (so subscribers can filter without a lookup),
+Every job event carries `job_id`, `workflow` and `owner` (so subscribers can filter without a lookup),
 a per-job `seq` (increasing across every process that publishes for the job) and `ts` (UTC).
 Publishers leave `seq` and `ts` alone: the bus assigns them.
 
@@ -33,6 +33,9 @@ class TaggedMessage(msgspec.Struct, tag_field="type"):
 class _JobEvent(TaggedMessage):
     job_id: uuid.UUID
     workflow: str
+    # The job's owner (the key's name; null while Studio runs open): a user key's live feed
+    # carries its own jobs' events only.
+    owner: str | None = None
     seq: int = 0
     ts: datetime.datetime = EPOCH
 

@@ -22,10 +22,11 @@ from server.jobs.cursor import Cursor
 from server.jobs.schemas import ACTIVE_STATUSES, TERMINAL_STATUSES, Job, JobFilters, Status
 
 
-def live() -> Combinable:
-    """The jobs Studio still has (not deleted): part of every query's condition, and the place
-    where access control will add "owned by"."""
-    return JobRow.is_deleted == False  # noqa: E712 - Piccolo builds SQL from the comparison
+def live(owner: str | None = None) -> Combinable:
+    """The jobs Studio still has (not deleted), of `owner` only when given: part of every query's
+    condition. A caller's `scope` is the owner it may see (None: every owner)."""
+    condition = JobRow.is_deleted == False  # noqa: E712 - Piccolo builds SQL from the comparison
+    return condition if owner is None else condition & (JobRow.owner == owner)
 
 
 def misfit(column_name: str, value: Any) -> str | None:
@@ -54,8 +55,8 @@ async def insert(values: dict[str, Any]) -> Job:
     return job
 
 
-async def get(job_id: uuid.UUID) -> Job | None:
-    row = await JobRow.select().where((JobRow.id == job_id) & live()).first().output(load_json=True)
+async def get(job_id: uuid.UUID, *, owner: str | None = None) -> Job | None:
+    row = await JobRow.select().where((JobRow.id == job_id) & live(owner)).first().output(load_json=True)
     return _to_job(row) if row else None
 
 
@@ -75,15 +76,13 @@ async def value(job_id: uuid.UUID, column: Column) -> Any:
 
 async def page(filters: JobFilters, *, limit: int, cursor: Cursor | None = None, offset: int = 0) -> tuple[list[Job], bool]:
     """Newest first. Returns the rows and whether older rows remain."""
-    query = JobRow.select().where(live())
+    query = JobRow.select().where(live(filters.owner))
     if filters.statuses:
         query = query.where(JobRow.status.is_in(list(filters.statuses)))
     if filters.workflow:
         query = query.where(JobRow.workflow == filters.workflow)
     if filters.favorite is not None:
         query = query.where(JobRow.favorite == filters.favorite)
-    if filters.owner:
-        query = query.where(JobRow.owner == filters.owner)
     if filters.text:
         query = query.where(_prompt_contains(filters.text))
     if cursor:
@@ -104,10 +103,12 @@ def _prompt_contains(text: str) -> WhereRaw:
     return WhereRaw(f"prompt {operator} {{}} ESCAPE '\\'", f"%{escaped}%")
 
 
-async def active_ids(statuses: tuple[Status, ...], workflow: str | None, *, limit: int) -> list[uuid.UUID]:
-    """Queued and processing jobs (narrowed to `statuses` and `workflow` when given): running
-    ones first ("processing" < "queued"), then the queue in the order it runs."""
-    query = JobRow.select(JobRow.id).where(live() & JobRow.status.is_in(list(ACTIVE_STATUSES)))
+async def active_ids(
+    statuses: tuple[Status, ...], workflow: str | None, *, limit: int, owner: str | None = None
+) -> list[uuid.UUID]:
+    """Queued and processing jobs (narrowed to `statuses`, `workflow` and `owner` when given):
+    running ones first ("processing" < "queued"), then the queue in the order it runs."""
+    query = JobRow.select(JobRow.id).where(live(owner) & JobRow.status.is_in(list(ACTIVE_STATUSES)))
     if statuses:
         query = query.where(JobRow.status.is_in(list(statuses)))
     if workflow:

@@ -5,11 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import msgspec
+
+from server.access import audit
+from server.access.schemas import Caller
 from server.comfy import ComfyUnavailable
 from server.errors import NUL_MESSAGE, BadRequest, Conflict, FieldError, NotFound, echo, has_nul
 from server.jobs import repository, transitions
 from server.jobs.cursor import Cursor, decode_cursor, encode_cursor
-from server.jobs.events import JobCancelled, JobCreated, JobDeleted, JobUpdated
+from server.jobs.events import JobCancelled, JobCreated, JobDeleted, JobEvent, JobUpdated
 from server.jobs.ports import EventPublisher, JobSender
 from server.jobs.schemas import TERMINAL_STATUSES, Job, JobCreate, JobFilters, JobPage, RemixRequest
 from server.models.catalog import ModelCatalog
@@ -33,7 +37,8 @@ class JobService:
         self.events = events
         self.models = models
 
-    async def create(self, request: JobCreate, *, owner: str | None = None, remix_of: uuid.UUID | None = None) -> Job:
+    async def create(self, request: JobCreate, caller: Caller, *, remix_of: uuid.UUID | None = None) -> Job:
+        """Accept a job owned by `caller`; its image inputs must be uploads the caller may see."""
         workflow = self.workflows.get(request.workflow)
         resolved, errors = resolve(workflow, request.params)
         values = resolved.values
@@ -45,7 +50,7 @@ class JobService:
             for name, value in row.items()
             if (problem := repository.misfit(name, value))
         ]
-        present = await uploads.existing_names(list(resolved.images.values()))
+        present = await uploads.existing_names(list(resolved.images.values()), owner=caller.scope)
         errors += [
             FieldError(f"params.{name}", f"no upload named {echo(upload)}; upload the image with POST /api/uploads first")
             for name, upload in resolved.images.items()
@@ -63,14 +68,15 @@ class JobService:
                 "seed": _seed(workflow, values),
                 "width": width,
                 "height": height,
-                "owner": owner,
+                "owner": caller.name,
+                "priority": caller.limits.priority,
                 "remix_of": remix_of,
             }
         )
-        self.events.publish(JobCreated(job_id=job.id, workflow=job.workflow, job=job))
+        self._publish(job, JobCreated(job_id=job.id, workflow=job.workflow, job=job))
         await self.events.flush()  # job.created goes out before any worker can report on the job
         await self.queue.enqueue(job.id)
-        return await self.get(job.id)
+        return await self.get(job.id, caller)
 
     async def _check_models(self, workflow: Workflow, values: dict[str, Any]) -> list[FieldError]:
         """Refuse model names ComfyUI does not have. While ComfyUI is unreachable the job is
@@ -90,14 +96,20 @@ class JobService:
                 )
         return errors
 
-    async def get(self, job_id: uuid.UUID) -> Job:
-        job = await repository.get(job_id)
+    async def get(self, job_id: uuid.UUID, caller: Caller) -> Job:
+        """The job, if `caller` may see it: someone else's job is as absent as a deleted one (404,
+        never 403, which would confirm that it exists). Owners never change, so checking once and
+        then acting on the job by id is safe."""
+        job = await repository.get(job_id, owner=caller.scope)
         if job is None:
             raise NotFound(f"No job with id {job_id}.", [FieldError("id", "no such job")])
         return job
 
-    async def list(self, filters: JobFilters, *, limit: int, cursor: str | None = None, offset: int = 0) -> JobPage:
-        texts = {"q": filters.text, "workflow": filters.workflow}
+    async def list(self, filters: JobFilters, caller: Caller, *, limit: int, cursor: str | None = None, offset: int = 0) -> JobPage:
+        """History as `caller` may see it: a user key's own jobs; an admin's, filtered by `owner` if asked."""
+        if caller.scope is not None:
+            filters = msgspec.structs.replace(filters, owner=caller.scope)
+        texts = {"q": filters.text, "workflow": filters.workflow, "owner": filters.owner}
         if nul := [FieldError(name, NUL_MESSAGE) for name, text in texts.items() if text and has_nul(text)]:
             raise BadRequest.from_fields(nul)
         position = decode_cursor(cursor) if cursor else None
@@ -105,53 +117,69 @@ class JobService:
         next_cursor = encode_cursor(Cursor(jobs[-1].created_at, jobs[-1].id)) if more and jobs else None
         return JobPage(items=jobs, next_cursor=next_cursor, limit=limit)
 
-    async def cancel(self, job_id: uuid.UUID) -> Job:
+    async def cancel(self, job_id: uuid.UUID, caller: Caller) -> Job:
         """A queued job is cancelled at once; a running one is stopped by its worker, which
         then marks it cancelled (or finished, if ComfyUI completed it first)."""
-        job = await self.get(job_id)
+        job = await self.get(job_id, caller)
         if job.status in TERMINAL_STATUSES:
             raise Conflict(f"Job {job_id} is already {job.status}; there is nothing to cancel.")
         if await transitions.cancel_queued(job_id):
-            self.events.publish(JobCancelled(job_id=job_id, workflow=job.workflow))
-            return await self.get(job_id)
+            _audit_others(caller, "cancel", job)
+            self._publish(job, JobCancelled(job_id=job_id, workflow=job.workflow))
+            return await self.get(job_id, caller)
         if await transitions.request_cancel(job_id):
-            return await self._updated(job_id)
-        job = await self.get(job_id)
+            _audit_others(caller, "cancel", job)
+            return await self._updated(job_id, caller)
+        job = await self.get(job_id, caller)
         raise Conflict(f"Job {job_id} is already {job.status}; there is nothing to cancel.")
 
-    async def remix(self, job_id: uuid.UUID, request: RemixRequest, *, owner: str | None = None) -> Job:
-        original = await self.get(job_id)
+    async def remix(self, job_id: uuid.UUID, request: RemixRequest, caller: Caller) -> Job:
+        """A new job of `caller`'s from a job it may see."""
+        original = await self.get(job_id, caller)
         workflow = self.workflows.get(request.workflow or original.workflow)
         # Keep the seed that produced the image unless the remix asks for another.
         params = with_seed(workflow, original.params, original.seed)
         if request.workflow and request.workflow != original.workflow:
             params = {k: v for k, v in params.items() if k in workflow.manifest.params}
         params.update(request.params)
-        return await self.create(JobCreate(workflow=workflow.name, params=params), owner=owner, remix_of=original.id)
+        return await self.create(JobCreate(workflow=workflow.name, params=params), caller, remix_of=original.id)
 
-    async def set_favorite(self, job_id: uuid.UUID, favorite: bool) -> Job:
+    async def set_favorite(self, job_id: uuid.UUID, favorite: bool, caller: Caller) -> Job:
+        await self.get(job_id, caller)
         if not await repository.set_favorite(job_id, favorite):
-            await self.get(job_id)
-        return await self._updated(job_id)
+            await self.get(job_id, caller)  # 404: deleted meanwhile
+        return await self._updated(job_id, caller)
 
-    async def _updated(self, job_id: uuid.UUID) -> Job:
+    async def _updated(self, job_id: uuid.UUID, caller: Caller) -> Job:
         """The job as stored after a change of its flags, told to every client (job.updated)."""
-        job = await self.get(job_id)
-        self.events.publish(
+        job = await self.get(job_id, caller)
+        self._publish(
+            job,
             JobUpdated(
                 job_id=job.id, workflow=job.workflow, status=job.status,
                 favorite=job.favorite, cancel_requested=job.cancel_requested,
-            )
+            ),
         )
         return job
 
-    async def delete(self, job_id: uuid.UUID) -> None:
-        job = await self.get(job_id)
+    async def delete(self, job_id: uuid.UUID, caller: Caller) -> None:
+        job = await self.get(job_id, caller)
         if not await transitions.delete_unless_running(job_id):
-            await self.get(job_id)  # 404 if it was deleted meanwhile
+            await self.get(job_id, caller)  # 404 if it was deleted meanwhile
             raise Conflict(f"Job {job_id} is running; cancel it before deleting it.")
+        _audit_others(caller, "delete", job)
         self.storage.delete_tree("outputs", str(job_id))
-        self.events.publish(JobDeleted(job_id=job_id, workflow=job.workflow, status=job.status))
+        self._publish(job, JobDeleted(job_id=job_id, workflow=job.workflow, status=job.status))
+
+    def _publish(self, job: Job, event: JobEvent) -> None:
+        """Publish an event of `job`, marked with its owner (whose live feed it goes to)."""
+        self.events.publish(msgspec.structs.replace(event, owner=job.owner))
+
+
+def _audit_others(caller: Caller, action: str, job: Job) -> None:
+    """An admin acting on someone else's job leaves a line in the audit log."""
+    if caller.name is not None and job.owner != caller.name:
+        audit.record(caller, action, f"job {job.id} of {job.owner or '(no owner)'}")
 
 
 def _seed(workflow: Workflow, values: dict[str, Any]) -> int | None:

@@ -12,6 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_202_ACCEPTED
 
+from server.access.schemas import Caller
 from server.errors import BadRequest, FieldError, error_responses
 from server.jobs.schemas import OFFSET_MAX, PAGE_MAX, Job, JobCreate, JobFilters, Status
 from server.jobs.service import JobService
@@ -77,7 +78,9 @@ class LegacyController(Controller):
         summary="Alias: submit a job from flat fields",
         responses=error_responses(413),
     )
-    async def generate(self, data: JSONBody[dict[str, Any]], jobs: NamedDependency[JobService]) -> LegacyTask:
+    async def generate(
+        self, data: JSONBody[dict[str, Any]], jobs: NamedDependency[JobService], caller: NamedDependency[Caller]
+    ) -> LegacyTask:
         params = dict(data)
         workflow = params.pop("workflow", None) or DEFAULT_WORKFLOW
         try:
@@ -85,25 +88,30 @@ class LegacyController(Controller):
         except msgspec.ValidationError:
             problem = "must be a workflow name of at most 100 characters (GET /api/workflows lists them)"
             raise BadRequest.from_fields([FieldError("workflow", problem)]) from None
-        return legacy_task(await jobs.create(request))
+        return legacy_task(await jobs.create(request, caller))
 
     @get("/status/{job_id:uuid}", summary="Alias of GET /api/jobs/{id}", responses=error_responses(404))
-    async def status(self, job_id: FromPath[uuid.UUID], jobs: NamedDependency[JobService]) -> LegacyTask:
-        return legacy_task(await jobs.get(job_id))
+    async def status(
+        self, job_id: FromPath[uuid.UUID], jobs: NamedDependency[JobService], caller: NamedDependency[Caller]
+    ) -> LegacyTask:
+        return legacy_task(await jobs.get(job_id, caller))
 
     @post(
         "/cancel/{job_id:uuid}", status_code=200, summary="Alias of POST /api/jobs/{id}/cancel", responses=error_responses(404, 409)
     )
-    async def cancel(self, job_id: FromPath[uuid.UUID], jobs: NamedDependency[JobService]) -> LegacyCancel:
-        await jobs.cancel(job_id)
+    async def cancel(
+        self, job_id: FromPath[uuid.UUID], jobs: NamedDependency[JobService], caller: NamedDependency[Caller]
+    ) -> LegacyCancel:
+        await jobs.cancel(job_id, caller)
         return LegacyCancel(success=True, message="Task cancelled")
 
     @get("/history", summary="Alias of GET /api/jobs with limit/offset", responses=error_responses())
     async def history(
         self,
         jobs: NamedDependency[JobService],
+        caller: NamedDependency[Caller],
         limit: Annotated[int, QueryParameter(ge=1, le=PAGE_MAX)] = 50,
         offset: Annotated[int, QueryParameter(ge=0, le=OFFSET_MAX)] = 0,
     ) -> LegacyHistory:
-        page = await jobs.list(JobFilters(), limit=limit, offset=offset)
+        page = await jobs.list(JobFilters(), caller, limit=limit, offset=offset)
         return LegacyHistory(history=[legacy_task(job) for job in page.items], limit=limit, offset=offset)

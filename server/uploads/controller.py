@@ -6,6 +6,7 @@ from litestar import Controller, Request, post
 from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 
+from server.access.schemas import Caller
 from server.errors import error_responses
 from server.uploads.schemas import UploadInfo
 from server.uploads.service import UploadService
@@ -38,5 +39,7 @@ class UploadController(Controller):
         operation_class=UploadOperation,
         responses=error_responses(413),
     )
-    async def upload(self, request: Request, uploads: NamedDependency[UploadService]) -> UploadInfo:
-        return await uploads.accept(request)
+    async def upload(
+        self, request: Request, uploads: NamedDependency[UploadService], caller: NamedDependency[Caller]
+    ) -> UploadInfo:
+        return await uploads.accept(request, caller)

@@ -11,20 +11,22 @@ from piccolo.custom_types import Combinable
 from server.db.tables import Upload as UploadRow
 
 
-def live() -> Combinable:
-    """The uploads Studio still has (not deleted): part of every query's condition, and the
-    place where access control will add "owned by"."""
-    return UploadRow.is_deleted == False  # noqa: E712 - Piccolo builds SQL from the comparison
+def live(owner: str | None = None) -> Combinable:
+    """The uploads Studio still has (not deleted), of `owner` only when given: part of every
+    query's condition."""
+    condition = UploadRow.is_deleted == False  # noqa: E712 - Piccolo builds SQL from the comparison
+    return condition if owner is None else condition & (UploadRow.owner == owner)
 
 
 async def insert(values: dict[str, Any]) -> None:
     await UploadRow.insert(UploadRow(**values))
 
 
-async def existing_names(names: list[str]) -> set[str]:
+async def existing_names(names: list[str], *, owner: str | None = None) -> set[str]:
+    """The uploads among `names` that exist (and are `owner`'s, when given)."""
     if not names:
         return set()
-    rows = await UploadRow.select(UploadRow.name).where(UploadRow.name.is_in(names) & live())
+    rows = await UploadRow.select(UploadRow.name).where(UploadRow.name.is_in(names) & live(owner))
     return {row["name"] for row in rows}
 
 

@@ -8,6 +8,7 @@ import uuid
 import anyio
 from litestar import Request
 
+from server.access.schemas import Caller
 from server.config import Settings
 from server.errors import BadRequest, FieldError
 from server.storage import LocalStorage
@@ -27,7 +28,8 @@ class UploadService:
         self.storage = storage
         self.decodes = anyio.CapacityLimiter(MAX_DECODES)
 
-    async def accept(self, request: Request) -> UploadInfo:
+    async def accept(self, request: Request, caller: Caller) -> UploadInfo:
+        """Store the form's image as an upload of `caller`'s: only its jobs may use it."""
         settings = self.settings
         upload = await read_file_field(request, settings.upload_max_bytes)
         try:
@@ -56,6 +58,7 @@ class UploadService:
                 "height": image.height,
                 "size_bytes": info.size_bytes,
                 "sha256": hashlib.sha256(image.data).hexdigest(),
+                "owner": caller.name,
             }
         )
         return info

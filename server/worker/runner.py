@@ -54,7 +54,7 @@ class RunnerEvents(EventPublisher, Protocol):
     """The job events the jobs package declares, and the one event only a running job has: a
     preview, kept as a file before it is announced (the events package's EventBus)."""
 
-    def publish_preview(self, job_id: uuid.UUID, workflow: str, image: bytes, mime: str) -> None:
+    def publish_preview(self, job_id: uuid.UUID, workflow: str, owner: str | None, image: bytes, mime: str) -> None:
         """Store the job's latest preview and publish it; never blocks on the network."""
 
 
@@ -166,7 +166,7 @@ class JobRunner:
             if isinstance(update, ProgressUpdate):
                 await self._set_progress(30 + int(65 * update.fraction), update)
             elif isinstance(update, PreviewUpdate):
-                self.context.events.publish_preview(self.job.id, self.job.workflow, update.image, update.mime)
+                self.context.events.publish_preview(self.job.id, self.job.workflow, self.job.owner, update.image, update.mime)
             elif isinstance(update, Succeeded | Failed | Interrupted | Lost):
                 return update
         raise AssertionError("a follower always ends with an outcome")
@@ -272,7 +272,7 @@ class JobRunner:
             self._publish(JobFailed(job_id=self.job.id, workflow=self.job.workflow, error=error, error_details=failure))
 
     def _publish(self, event: JobEvent) -> None:
-        self.context.events.publish(event)
+        self.context.events.publish(msgspec.structs.replace(event, owner=self.job.owner))
 
     async def _set_progress(self, percent: int, update: ProgressUpdate | None = None) -> None:
         """Publish progress (the bus throttles it) and store it: every milestone up to 30, then

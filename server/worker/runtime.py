@@ -144,7 +144,7 @@ class WorkerRuntime:
             log.exception("job %s crashed the runner", job_id)
             error, failure = f"Studio's worker failed while running the job: {exc}", failures.WorkerError()
             if await transitions.conclude(job_id, worker=self.context.worker_id, status="failed", error=error, failure=failure):
-                self.context.events.publish(JobFailed(job_id=job_id, workflow=job.workflow, error=error, error_details=failure))
+                self.context.events.publish(JobFailed(job_id=job_id, workflow=job.workflow, owner=job.owner, error=error, error_details=failure))
             return False
 
     # --- recovery --------------------------------------------------------------------

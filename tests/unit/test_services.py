@@ -47,6 +47,6 @@ def test_the_event_bus_keeps_previews_in_the_storage_it_is_given(tmp_path: Path)
     elsewhere = LocalStorage(tmp_path / "elsewhere")
     bus = EventBus(settings, elsewhere)
     job_id = uuid.uuid4()
-    bus.publish_preview(job_id, "text_to_image", b"\xff\xd8 a jpeg", "image/jpeg")
+    bus.publish_preview(job_id, "text_to_image", None, b"\xff\xd8 a jpeg", "image/jpeg")
     assert (tmp_path / "elsewhere" / "previews" / f"{job_id}.jpg").read_bytes() == b"\xff\xd8 a jpeg"
     assert not (settings.data_path / "previews").exists()

@@ -25,7 +25,7 @@ def test_latest_preview_is_served_and_announced_until_the_job_ends(client: TestC
 
     with client.websocket_connect(f"/ws/jobs/{job.id}") as socket:
         assert isinstance(receive(socket), JobSnapshot)
-        bus.publish_preview(job.id, job.workflow, image("red", "JPEG"), "image/jpeg")
+        bus.publish_preview(job.id, job.workflow, job.owner, image("red", "JPEG"), "image/jpeg")
         announced = receive(socket)
         assert isinstance(announced, JobPreview) and announced.url == f"/api/jobs/{job.id}/preview"
         served = client.get(announced.url)
@@ -33,7 +33,7 @@ def test_latest_preview_is_served_and_announced_until_the_job_ends(client: TestC
         assert served.headers["cache-control"] == "no-store" and served.content == image("red", "JPEG")
 
         # A newer preview replaces the file, whatever its format.
-        bus.publish_preview(job.id, job.workflow, image("blue", "PNG"), "image/png")
+        bus.publish_preview(job.id, job.workflow, job.owner, image("blue", "PNG"), "image/png")
         served = client.get(f"/api/jobs/{job.id}/preview")
         assert served.headers["content-type"] == "image/png" and served.content == image("blue", "PNG")
 
