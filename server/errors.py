@@ -120,6 +120,11 @@ class PayloadTooLarge(StudioError):
     status_code = 413
 
 
+def retry_after_header(seconds: float) -> dict[str, str]:
+    # HTTP's Retry-After is whole seconds; never 0, which would invite a retry storm.
+    return {"Retry-After": str(max(1, math.ceil(seconds)))}
+
+
 class TooManyRequests(StudioError):
     status_code = 429
 
