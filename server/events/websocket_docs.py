@@ -16,6 +16,9 @@ from server.jobs.schemas import Status
 
 _SWITCH = "Switching Protocols: the WebSocket opens; messages are JSON text frames (README, Live events)"
 
+# Browsers cannot set headers on a WebSocket: the key may come in the query there, and only there.
+_TOKEN = "The API key, for clients that cannot send 'Authorization: Bearer <key>' (browsers)"
+
 
 def _upgrade_required(path: str) -> Response[ErrorBody]:
     detail = f"{path} is a WebSocket: open it with a WebSocket client (ws://...)."
@@ -33,6 +36,10 @@ def _upgrade_required(path: str) -> Response[ErrorBody]:
 async def events_socket_doc(
     status: Annotated[list[Status] | None, QueryParameter(description="Only events of jobs in these statuses")] = None,
     workflow: Annotated[str | None, QueryParameter(description="Only events of this workflow's jobs")] = None,
+    owner: Annotated[
+        str | None, QueryParameter(description="Only events of this key's jobs (admins; a user key gets its own only)")
+    ] = None,
+    token: Annotated[str | None, QueryParameter(description=_TOKEN)] = None,
 ) -> Response[ErrorBody]:
     return _upgrade_required("/ws/events")
 
@@ -44,7 +51,9 @@ async def events_socket_doc(
     status_code=HTTP_426_UPGRADE_REQUIRED,
     responses={101: ResponseSpec(None, description=_SWITCH), **error_responses(404)},
 )
-async def job_socket_doc(job_id: FromPath[uuid.UUID]) -> Response[ErrorBody]:
+async def job_socket_doc(
+    job_id: FromPath[uuid.UUID], token: Annotated[str | None, QueryParameter(description=_TOKEN)] = None
+) -> Response[ErrorBody]:
     return _upgrade_required(f"/ws/jobs/{job_id}")
 
 

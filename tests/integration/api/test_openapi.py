@@ -49,7 +49,8 @@ def test_websocket_routes_are_documented_and_still_open(client: TestClient) -> N
     paths = schema(client)["paths"]
     for path in ("/ws/events", "/ws/jobs/{job_id}"):
         assert {"101", "426"} <= set(paths[path]["get"]["responses"]), path
-    assert [p["name"] for p in paths["/ws/events"]["get"]["parameters"]] == ["status", "workflow"]
+    assert [p["name"] for p in paths["/ws/events"]["get"]["parameters"]] == ["status", "workflow", "owner", "token"]
+    assert [p["name"] for p in paths["/ws/jobs/{job_id}"]["get"]["parameters"]] == ["job_id", "token"]
 
     plain = client.get("/ws/events")
     assert plain.status_code == 426 and plain.headers["upgrade"] == "websocket"
