@@ -15,6 +15,7 @@ from litestar.exceptions import HTTPException, NotFoundException, ValidationExce
 from litestar.openapi import OpenAPIConfig
 from piccolo.engine.base import Engine
 
+from server.access import revocations
 from server.access.middleware import KeyAuthentication
 from server.access.policy import AccessPolicy
 from server.access.schemas import Caller
@@ -99,6 +100,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             database,
             model_catalog,
             live_events.lifespan(services.events),
+            revocations.lifespan(services.events.fanout),
             retention(settings, services.storage),
             *([worker] if with_worker else []),
         ],

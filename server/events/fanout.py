@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from server.events.schemas import Event, encoder
 from server.events.subscription import Subscription
@@ -54,8 +54,18 @@ class Fanout:
             subscription.offer(event, text)
 
     def close_all(self, *, resync_reason: str | None = None) -> None:
-        for subscription in [*self._everything, *(s for group in self._by_job.values() for s in group)]:
+        for subscription in self._all():
             subscription.close(resync_reason=resync_reason)
+
+    def revoke(self, key_ids: Collection[uuid.UUID]) -> None:
+        """Close the subscriptions of clients that connected with one of these keys, now revoked."""
+        for subscription in self._all():
+            if subscription.key_id in key_ids:
+                subscription.close(revoked=True)
+
+    def _all(self) -> list[Subscription]:
+        # A copy: a closed subscription's handler removes it meanwhile.
+        return [*self._everything, *(s for group in self._by_job.values() for s in group)]
 
     def resync(self) -> None:
         """Events may have been missed on their way here: every client starts over from a snapshot."""

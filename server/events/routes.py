@@ -24,6 +24,8 @@ from server.events.schemas import (
     CLOSE_DONE,
     CLOSE_GOING_AWAY,
     CLOSE_NO_JOB,
+    CLOSE_REVOKED,
+    KEY_REVOKED,
     Event,
     JobDeleted,
     encoder,
@@ -48,7 +50,7 @@ async def job_socket(socket: WebSocket, job_id: FromPath[uuid.UUID], events: Bus
     else's job is closed as no job (4404)."""
     await socket.accept()
     # Subscribe before reading the snapshot, so nothing falls between the two.
-    with events.subscribe(Subscription(job_id=job_id)) as subscription, contextlib.suppress(*_GONE):
+    with events.subscribe(Subscription(job_id=job_id, key_id=caller.key_id)) as subscription, contextlib.suppress(*_GONE):
         snapshot = await job_snapshot(events, job_id, caller.scope)
         if snapshot is None:
             await socket.close(CLOSE_NO_JOB, f"No job with id {job_id}.")
@@ -79,7 +81,8 @@ async def events_socket(
         return
     statuses = cast("tuple[Status, ...]", tuple(status or ()))
     owner = caller.scope or owner
-    with events.subscribe(Subscription(event_filter(statuses, workflow, owner))) as subscription, contextlib.suppress(*_GONE):
+    feed = Subscription(event_filter(statuses, workflow, owner), key_id=caller.key_id)
+    with events.subscribe(feed) as subscription, contextlib.suppress(*_GONE):
         snapshot = await queue_snapshot(events, statuses, workflow, owner)
         await socket.send_text(encoder.encode(snapshot).decode())
         seen = {item.job.id: item.seq for item in snapshot.jobs}
@@ -155,7 +158,9 @@ async def _write(socket: WebSocket, subscription: Subscription, seen: dict[uuid.
                 # What follows a job's end (job.updated, job.deleted) is newer than any snapshot,
                 # and the in-memory transport numbers those events from 1 again.
                 seen.pop(event.job_id, None)
-        if subscription.resync_reason:
+        if subscription.revoked:
+            await socket.close(CLOSE_REVOKED, KEY_REVOKED)
+        elif subscription.resync_reason:
             await socket.close(CLOSE_BEHIND, subscription.resync_reason)
         else:
             await socket.close(CLOSE_GOING_AWAY, "Studio is shutting down.")

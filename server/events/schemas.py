@@ -31,8 +31,11 @@ from server.jobs.schemas import Job
 
 # The WebSocket routes' close codes, part of the protocol (clients act on them): 1000 the job is
 # done; 1001 the server stops; 1013 reconnect for a fresh snapshot (the client fell too far behind,
-# or the Redis feed was interrupted); 4400 a bad filter; 4404 no such job.
+# or the Redis feed was interrupted); 4400 a bad filter; 4401 the API key the socket was opened with
+# was revoked (within a second, on every API host: server/access/revocations.py); 4404 no such job.
 CLOSE_DONE, CLOSE_GOING_AWAY, CLOSE_BEHIND, CLOSE_BAD_FILTER, CLOSE_NO_JOB = 1000, 1001, 1013, 4400, 4404
+CLOSE_REVOKED = 4401
+KEY_REVOKED = "The API key was revoked: ask an admin for a new one."
 
 
 class QueueTotals(TaggedMessage, kw_only=True, tag="queue.totals"):

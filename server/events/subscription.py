@@ -34,16 +34,21 @@ class Subscription:
         accepts: Callable[[Event], bool] = lambda _: True,
         *,
         job_id: uuid.UUID | None = None,
+        key_id: uuid.UUID | None = None,
         capacity: int = CAPACITY,
     ) -> None:
         self.accepts = accepts
         # Set: only this job's events are offered (the fan-out indexes subscriptions by job).
         self.job_id = job_id
+        # The API key the client connected with (None while Studio runs open): revoking it closes this.
+        self.key_id = key_id
         self.capacity = capacity
         self.closed = False
         # Why the client must reconnect for a fresh snapshot: its queue filled up with events
         # that may not be dropped (it stalled), or events may have been missed on their way here.
         self.resync_reason: str | None = None
+        # Closed because the client's key was revoked (server/access/revocations.py).
+        self.revoked = False
         self._entries: deque[_Entry] = deque()
         # The queued droppable entry of each (kind, job), updated in place by newer ones.
         self._latest: dict[tuple[type, uuid.UUID | None], _Entry] = {}
@@ -80,8 +85,9 @@ class Subscription:
             del self._latest[_key(entry.event)]
         return entry.event, entry.text
 
-    def close(self, *, resync_reason: str | None = None) -> None:
+    def close(self, *, resync_reason: str | None = None, revoked: bool = False) -> None:
         self.resync_reason = self.resync_reason or resync_reason
+        self.revoked = self.revoked or revoked
         self.closed = True
         self._entries.clear()
         self._latest.clear()

@@ -14,7 +14,10 @@ from litestar.status_codes import HTTP_426_UPGRADE_REQUIRED
 from server.errors import ErrorBody, error_responses
 from server.jobs.schemas import Status
 
-_SWITCH = "Switching Protocols: the WebSocket opens; messages are JSON text frames (README, Live events)"
+_SWITCH = (
+    "Switching Protocols: the WebSocket opens; messages are JSON text frames (README, Live events). "
+    "Closed with 4401 once the API key it was opened with is revoked"
+)
 
 # Browsers cannot set headers on a WebSocket: the key may come in the query there, and only there.
 _TOKEN = "The API key, for clients that cannot send 'Authorization: Bearer <key>' (browsers)"
