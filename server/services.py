@@ -67,6 +67,6 @@ def build_api_services(settings: Settings) -> ApiServices:
     return ApiServices(
         **msgspec.structs.asdict(shared),
         models=models,
-        jobs=JobService(shared.workflows, shared.storage, shared.queue, shared.events, models),
+        jobs=JobService(settings, shared.workflows, shared.storage, shared.queue, shared.events, models),
         uploads=UploadService(settings, shared.storage),
     )

@@ -34,7 +34,7 @@ class JobController(Controller):
     path = "/api/jobs"
     tags = ["jobs"]
 
-    @post("/", status_code=HTTP_202_ACCEPTED, summary="Submit a job", responses=error_responses(413))
+    @post("/", status_code=HTTP_202_ACCEPTED, summary="Submit a job", responses=error_responses(413, 429, 503))
     async def create_job(self, data: JSONBody[JobCreate], jobs: Jobs, caller: Me) -> Job:
         return await jobs.create(data, caller)
 
@@ -69,7 +69,7 @@ class JobController(Controller):
         "/{job_id:uuid}/remix",
         status_code=HTTP_202_ACCEPTED,
         summary="A new job from this one's parameters",
-        responses=error_responses(404, 413),
+        responses=error_responses(404, 413, 429, 503),
         operation_class=OptionalBody,
     )
     async def remix_job(self, job_id: JobId, jobs: Jobs, caller: Me, data: JSONBody[RemixRequest | None] = None) -> Job:

@@ -127,6 +127,34 @@ async def active_totals() -> tuple[int, int]:
     return counts.get("queued", 0), counts.get("processing", 0)
 
 
+async def active_count(owner: str) -> int:
+    """The owner's jobs queued or processing."""
+    return await JobRow.count().where(live(owner) & JobRow.status.is_in(list(ACTIVE_STATUSES)))
+
+
+async def submitted_since(owner: str, since: datetime.datetime, *, limit: int) -> list[datetime.datetime]:
+    """When the owner's latest jobs (at most `limit`) created after `since` were submitted, newest
+    first. Deleted jobs count: a submission stays one whatever became of its job."""
+    rows = await (
+        JobRow.select(JobRow.created_at)
+        .where((JobRow.owner == owner) & (JobRow.created_at > since))
+        .order_by(JobRow.created_at, ascending=False)
+        .limit(limit)
+    )
+    return [row["created_at"] for row in rows]
+
+
+async def run_spans(owner: str, since: datetime.datetime) -> list[tuple[datetime.datetime, datetime.datetime | None]]:
+    """(started_at, finished_at or None while running) of the owner's jobs that ran at or after
+    `since`, deleted ones too: deleting a job does not give its GPU time back."""
+    rows = await JobRow.select(JobRow.started_at, JobRow.finished_at).where(
+        (JobRow.owner == owner)
+        & JobRow.started_at.is_not_null()
+        & (JobRow.finished_at.is_null() | (JobRow.finished_at >= since))
+    )
+    return [(row["started_at"], row["finished_at"]) for row in rows]
+
+
 async def ids_where(condition: Combinable) -> list[uuid.UUID]:
     """The live jobs that meet `condition`, oldest first."""
     rows = await JobRow.select(JobRow.id).where(live() & condition).order_by(JobRow.created_at)

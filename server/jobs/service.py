@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any
 
 import msgspec
 
-from server.access import audit
+from server.access import audit, limits
 from server.access.schemas import Caller
 from server.comfy import ComfyUnavailable
+from server.config import Settings
 from server.errors import NUL_MESSAGE, BadRequest, Conflict, FieldError, NotFound, echo, has_nul
 from server.jobs import repository, transitions
 from server.jobs.cursor import Cursor, decode_cursor, encode_cursor
@@ -29,8 +31,15 @@ COLUMN_PARAMS = ("prompt", "negative_prompt", "model", "aspect_ratio", "batch_si
 
 class JobService:
     def __init__(
-        self, workflows: WorkflowRegistry, storage: LocalStorage, queue: JobSender, events: EventPublisher, models: ModelCatalog
+        self,
+        settings: Settings,
+        workflows: WorkflowRegistry,
+        storage: LocalStorage,
+        queue: JobSender,
+        events: EventPublisher,
+        models: ModelCatalog,
     ) -> None:
+        self.settings = settings  # the queue cap
         self.workflows = workflows
         self.storage = storage
         self.queue = queue
@@ -38,7 +47,8 @@ class JobService:
         self.models = models
 
     async def create(self, request: JobCreate, caller: Caller, *, remix_of: uuid.UUID | None = None) -> Job:
-        """Accept a job owned by `caller`; its image inputs must be uploads the caller may see."""
+        """Accept a job owned by `caller`; its image inputs must be uploads the caller may see, and
+        the queue and the caller's limits must have room for it (server/access/limits.py)."""
         workflow = self.workflows.get(request.workflow)
         resolved, errors = resolve(workflow, request.params)
         values = resolved.values
@@ -60,7 +70,8 @@ class JobService:
         if errors:
             raise BadRequest.from_fields(errors, resolved.unlisted)
         width, height = dimensions(workflow, values)
-        job = await repository.insert(
+        insert = functools.partial(
+            repository.insert,
             {
                 **row,
                 "workflow": workflow.name,
@@ -71,8 +82,9 @@ class JobService:
                 "owner": caller.name,
                 "priority": caller.limits.priority,
                 "remix_of": remix_of,
-            }
+            },
         )
+        job = await limits.admit_job(caller, self.settings, insert)
         self._publish(job, JobCreated(job_id=job.id, workflow=job.workflow, job=job))
         await self.events.flush()  # job.created goes out before any worker can report on the job
         await self.queue.enqueue(job.id)

@@ -76,7 +76,7 @@ class LegacyController(Controller):
         "/generate",
         status_code=HTTP_202_ACCEPTED,
         summary="Alias: submit a job from flat fields",
-        responses=error_responses(413),
+        responses=error_responses(413, 429, 503),
     )
     async def generate(
         self, data: JSONBody[dict[str, Any]], jobs: NamedDependency[JobService], caller: NamedDependency[Caller]

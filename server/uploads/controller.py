@@ -37,7 +37,7 @@ class UploadController(Controller):
         # The form is read, and its size limited, as it streams in (UploadService).
         request_max_body_size=None,
         operation_class=UploadOperation,
-        responses=error_responses(413),
+        responses=error_responses(413, 429),
     )
     async def upload(
         self, request: Request, uploads: NamedDependency[UploadService], caller: NamedDependency[Caller]

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from piccolo.custom_types import Combinable
+from piccolo.query.functions.aggregate import Sum
 
 from server.db.tables import Upload as UploadRow
 
@@ -20,6 +21,18 @@ def live(owner: str | None = None) -> Combinable:
 
 async def insert(values: dict[str, Any]) -> None:
     await UploadRow.insert(UploadRow(**values))
+
+
+async def stored_bytes(owner: str) -> int:
+    """The bytes of the owner's stored uploads."""
+    rows = await UploadRow.select(Sum(UploadRow.size_bytes)).where(live(owner))
+    return int(rows[0]["sum"] or 0)  # PostgreSQL sums a bigint as numeric; nothing sums to NULL
+
+
+async def oldest(owner: str) -> datetime.datetime | None:
+    """When the owner's oldest stored upload was made."""
+    row = await UploadRow.select(UploadRow.created_at).where(live(owner)).order_by(UploadRow.created_at).first()
+    return row["created_at"] if row else None
 
 
 async def existing_names(names: list[str], *, owner: str | None = None) -> set[str]:

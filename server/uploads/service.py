@@ -8,6 +8,7 @@ import uuid
 import anyio
 from litestar import Request
 
+from server.access import limits
 from server.access.schemas import Caller
 from server.config import Settings
 from server.errors import BadRequest, FieldError
@@ -29,7 +30,8 @@ class UploadService:
         self.decodes = anyio.CapacityLimiter(MAX_DECODES)
 
     async def accept(self, request: Request, caller: Caller) -> UploadInfo:
-        """Store the form's image as an upload of `caller`'s: only its jobs may use it."""
+        """Store the form's image as an upload of `caller`'s: only its jobs may use it. It must fit
+        the caller's upload quota (server/access/limits.py)."""
         settings = self.settings
         upload = await read_file_field(request, settings.upload_max_bytes)
         try:
@@ -39,7 +41,6 @@ class UploadService:
         except (NotAnImage, TooManyPixels) as exc:
             raise BadRequest.from_fields([FieldError("file", str(exc))]) from None
         name = f"{uuid.uuid4().hex}.{image.extension}"
-        self.storage.write("uploads", name, image.data)
         info = UploadInfo(
             name=name,
             original_name=upload.filename[:255],
@@ -49,16 +50,21 @@ class UploadService:
             size_bytes=len(image.data),
             downscaled=image.downscaled,
         )
-        await repository.insert(
-            {
-                "name": name,
-                "original_name": info.original_name,
-                "content_type": image.content_type,
-                "width": image.width,
-                "height": image.height,
-                "size_bytes": info.size_bytes,
-                "sha256": hashlib.sha256(image.data).hexdigest(),
-                "owner": caller.name,
-            }
-        )
+        row = {
+            "name": name,
+            "original_name": info.original_name,
+            "content_type": image.content_type,
+            "width": image.width,
+            "height": image.height,
+            "size_bytes": info.size_bytes,
+            "sha256": hashlib.sha256(image.data).hexdigest(),
+            "owner": caller.name,
+        }
+
+        async def store() -> None:
+            # Within the quota's transaction: a refused upload leaves no file behind.
+            self.storage.write("uploads", name, image.data)
+            await repository.insert(row)
+
+        await limits.admit_upload(caller, info.size_bytes, settings, store)
         return info
