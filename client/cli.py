@@ -59,8 +59,8 @@ def add_connection_flags(parser: argparse.ArgumentParser) -> None:
         "--api-key",
         metavar="KEY",
         default=os.environ.get("STUDIO_API_KEY"),
-        help="sent as 'Authorization: Bearer KEY' (default $STUDIO_API_KEY), for a proxy in front of Studio; "
-        "Studio itself does not check keys yet",
+        help="your API key, sent as 'Authorization: Bearer KEY' (default $STUDIO_API_KEY); Studio asks for one "
+        "once it has keys or listens beyond this machine",
     )
 
 

@@ -12,9 +12,9 @@ from collections.abc import AsyncIterator
 import msgspec
 
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
-from client.errors import ClientError
+from client.errors import ClientError, detail_of, key_refused
 from client.http import auth_headers
 from server.events.schemas import Message, message_decoder
 
@@ -25,6 +25,15 @@ PING_SECONDS = 10
 def ws_url(base_url: str, path: str) -> str:
     scheme, _, rest = base_url.rstrip("/").partition("://")
     return f"{'wss' if scheme == 'https' else 'ws'}://{rest}{path}"
+
+
+def handshake_refused(refusal: InvalidStatus, api_key: str | None, otherwise: str) -> ClientError:
+    """An upgrade Studio answered with an HTTP refusal: its sentence (for a 401, what to do about
+    the key); `otherwise`, for an answer that is not Studio's, is followed by the status."""
+    response = refusal.response
+    if response.status_code == 401:
+        return key_refused(response.body, api_key)
+    return ClientError(detail_of(response.body) or f"{otherwise} (HTTP {response.status_code}).", usage=True)
 
 
 async def queue_events(base_url: str, *, api_key: str | None = None) -> AsyncIterator[Message]:
@@ -51,6 +60,8 @@ async def queue_events(base_url: str, *, api_key: str | None = None) -> AsyncIte
         raise ClientError(f"Studio closed the live feed ({reason}).") from None
     except InvalidURI:
         raise ClientError(f"{base_url!r} is not an http:// or https:// URL.", usage=True) from None
+    except InvalidStatus as exc:
+        raise handshake_refused(exc, api_key, f"{url} is not Studio's live feed") from None
     except InvalidHandshake as exc:
         raise ClientError(f"{url} is not Studio's live feed ({exc}).", usage=True) from None
     except (OSError, asyncio.TimeoutError) as exc:

@@ -13,7 +13,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
 
 from client.errors import ClientError
-from client.events import ws_url
+from client.events import handshake_refused, ws_url
 from client.http import auth_headers
 from server.events.schemas import CLOSE_NO_JOB, JobSnapshot, Message, is_terminal, message_decoder
 from server.jobs.schemas import TERMINAL_STATUSES
@@ -44,7 +44,7 @@ async def follow(base_url: str, job_id: str, *, api_key: str | None = None) -> A
             if closed.rcvd is not None and closed.rcvd.code == CLOSE_NO_JOB:
                 raise ClientError(closed.rcvd.reason or f"No job with id {job_id}.", usage=True) from None
         except InvalidStatus as exc:
-            raise ClientError(f"{url} is not a Studio job socket (HTTP {exc.response.status_code}).", usage=True) from None
+            raise handshake_refused(exc, api_key, f"{url} is not a Studio job socket") from None
         except InvalidURI:
             raise ClientError(f"{base_url!r} is not an http:// or https:// URL.", usage=True) from None
         except (OSError, asyncio.TimeoutError) as exc:

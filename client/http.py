@@ -11,7 +11,8 @@ from typing import Any, TypeVar
 import httpx
 import msgspec
 
-from client.errors import ClientError
+from client.errors import ClientError, detail_of, key_refused
+from server.access.schemas import ApiKeyInfo, Me
 from server.jobs.schemas import Job, JobCreate, JobFilters, JobPage, RemixRequest
 from server.models.schemas import FOLDERS, ModelLists
 from server.uploads.schemas import UploadInfo
@@ -22,7 +23,6 @@ JobId = uuid.UUID | str
 
 
 def auth_headers(api_key: str | None) -> dict[str, str]:
-    # Studio does not check API keys yet; clients send one so that a proxy (or a later Studio) can.
     return {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
 
@@ -59,6 +59,8 @@ class StudioClient:
             query["favorite"] = "true" if filters.favorite else "false"
         if filters.text:
             query["q"] = filters.text
+        if filters.owner:
+            query["owner"] = filters.owner  # admins only
         if cursor:
             query["cursor"] = cursor
         return await self._call("GET", "/api/jobs", JobPage, params=query)
@@ -76,6 +78,16 @@ class StudioClient:
 
     async def delete(self, job_id: JobId) -> None:
         await self._request("DELETE", f"/api/jobs/{job_id}")
+
+    # --- access -----------------------------------------------------------------------------
+
+    async def me(self) -> Me:
+        """Who Studio takes this client for: an admin's TUI shows owners."""
+        return await self._call("GET", "/api/me", Me)
+
+    async def keys(self) -> list[ApiKeyInfo]:
+        """Every API key, revoked ones too (admins only)."""
+        return await self._call("GET", "/api/keys", list[ApiKeyInfo])
 
     # --- workflows, models, files ---------------------------------------------------------
 
@@ -118,12 +130,11 @@ class StudioClient:
             raise ClientError(f"Could not reach Studio at {self.base_url} ({exc or type(exc).__name__}).") from None
         if response.is_success:
             return response
+        if response.status_code == 401:
+            raise key_refused(response.content, self.api_key)
         raise ClientError(_refusal(response), usage=response.is_client_error)
 
 
 def _refusal(response: httpx.Response) -> str:
-    try:
-        detail = str(response.json()["detail"])
-    except (ValueError, KeyError, TypeError):
-        detail = response.text.strip()[:200] or response.reason_phrase
+    detail = detail_of(response.content) or response.text.strip()[:200] or response.reason_phrase
     return detail if response.is_client_error else f"Studio answered {response.status_code}: {detail}"

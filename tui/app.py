@@ -14,7 +14,7 @@ from textual.app import App
 from textual.reactive import reactive
 from textual.signal import Signal
 
-from client.errors import ClientError
+from client.errors import ClientError, KeyRefused
 from client.events import queue_events
 from client.http import StudioClient
 from server.clock import utc_now
@@ -27,7 +27,7 @@ from tui.screens.history import HistoryScreen
 from tui.screens.job_form import JobFormScreen
 from tui.screens.queue import QueueScreen
 
-Connection = Literal["connecting", "connected", "disconnected"]
+Connection = Literal["connecting", "connected", "disconnected", "refused"]
 # Reconnect delays: quick after a blip, at most every few seconds while Studio is down.
 RETRY_FIRST, RETRY_MAX = 0.5, 4.0
 
@@ -39,6 +39,8 @@ class StudioApp(App[None]):
     DEFAULT_MODE = "queue"
 
     connection: reactive[Connection] = reactive("connecting")
+    # The key names an admin may filter by; None hides owners (a user key, or Studio runs open).
+    owners: reactive[tuple[str, ...] | None] = reactive(None)
 
     def __init__(
         self,
@@ -70,7 +72,8 @@ class StudioApp(App[None]):
 
     @work(exclusive=True, group="live")
     async def follow_live(self) -> None:
-        """Forever: connect to /ws/events, take in the snapshot and events; on a drop, retry."""
+        """Connect to /ws/events, take in the snapshot and events; on a drop, retry, until
+        Studio refuses the key (asking again would not help)."""
         delay = RETRY_FIRST
         while True:
             try:
@@ -83,14 +86,37 @@ class StudioApp(App[None]):
                             self.live.reset(message, recent.items)
                             self.connection = "connected"
                             delay = RETRY_FIRST
+                            self.load_owners()  # a restarted Studio may have keys now
                         else:
                             self.live.apply(message)
                         self.live_events.publish(message)
+            except KeyRefused as exc:
+                self.connection = "refused"
+                self.notify(str(exc), title="No access to Studio", severity="error", timeout=30)
+                return
             except ClientError as exc:
                 self.log.warning(f"live feed: {exc}")
             self.connection = "disconnected"
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_MAX)
+
+    @work(exclusive=True, group="owners")
+    async def load_owners(self) -> None:
+        """Owners are shown to an admin of a Studio with keys, with every key's name to filter by."""
+        try:
+            me = await self.api.me()
+        except ClientError as exc:
+            self.log.warning(f"owners: {exc}")  # the live feed says why Studio did not answer
+            return
+        if me.role != "admin" or not me.keys_required:
+            self.owners = None
+            return
+        try:
+            keys = await self.api.keys()
+        except ClientError as exc:
+            self.log.warning(f"owners: {exc}")
+            keys = []  # the column still shows; there is nothing to filter by
+        self.owners = tuple(sorted({key.name for key in keys}))
 
     # --- what every screen can do with a job -------------------------------------------------
 

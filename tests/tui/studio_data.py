@@ -1,4 +1,4 @@
-"""Jobs written straight into a running Studio's database, and polling for the TUI tests."""
+"""Jobs and API keys written straight into a running Studio's database, and polling for the TUI tests."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ from typing import Any, TypeVar
 from PIL import Image
 from textual.pilot import Pilot
 
+from server.access import repository as keys
+from server.access.schemas import KeyLimits, Role
+from server.access.tokens import new_token, stored
 from server.db.engine import bind
 from server.db.tables import Job as JobRow
 from tests.integration.worker.stack import Stack
@@ -62,6 +65,17 @@ async def insert_jobs(stack: Stack, rows: list[dict[str, Any]]) -> None:
     bind(f"sqlite:///{stack.data_dir / 'studio.sqlite'}")
     for start in range(0, len(rows), BATCH):
         await JobRow.insert(*(JobRow(**row) for row in rows[start : start + BATCH]))
+
+
+async def make_key(data_dir: Path, name: str, role: Role = "user", *, revoked: bool = False) -> str:
+    """A key made in the SQLite database of the Studio serving `data_dir`, as `studio keys create`
+    makes one; from then on that Studio asks every request for a key. Returns the key."""
+    bind(f"sqlite:///{data_dir / 'studio.sqlite'}")
+    token = new_token()
+    info = await keys.insert(name, role, KeyLimits(), token, stored(token))
+    if revoked:
+        await keys.revoke(info.id)
+    return token.text
 
 
 def write_output(

@@ -419,7 +419,7 @@ async def test_history_loads_by_itself_when_studio_is_back(single_stack: Stack) 
         assert [job.prompt for job in table.jobs.values()] == ["a red fox", "old job 1", "old job 0"]
 
 
-async def test_an_api_key_travels_as_a_bearer_header_and_studio_ignores_it_for_now(single_stack: Stack) -> None:
+async def test_an_api_key_travels_as_a_bearer_header_and_an_open_studio_ignores_it(single_stack: Stack) -> None:
     assert auth_headers("s3cret") == {"Authorization": "Bearer s3cret"}
     app = StudioApp(single_stack.url, api_key="s3cret")
     notices = Notices()

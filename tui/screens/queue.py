@@ -1,4 +1,5 @@
-"""The start screen: queued and running jobs, live, with the latest outcomes below."""
+"""The start screen: queued and running jobs, live, with the latest outcomes below; an admin
+may narrow both to one owner's jobs."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ import time
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Static
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Footer, Select, Static
 
 from server.jobs.schemas import ACTIVE_STATUSES, Job
 from tui.screens.base import StudioScreen
 from tui.widgets.job_table import JobTable
-from tui.widgets.queue.tables import ActiveTable, RecentTable
+from tui.widgets.owner_select import OwnerSelect
+from tui.widgets.queue.tables import ActiveTable, RecentTable, queue_places
 from tui.widgets.top_bar import TopBar
 
 # Rows of the active table: running jobs and the head of the queue (the totals count them all).
@@ -36,7 +39,9 @@ class QueueScreen(StudioScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield TopBar("Queue")
-        yield Static(id="totals", classes="section")
+        with Horizontal(id="queue-bar"):
+            yield Static(id="totals", classes="section")
+            yield OwnerSelect(id="owner")
         yield ActiveTable(id="active")
         yield Static("Latest finished and failed", classes="section")
         yield RecentTable(id="recent")
@@ -59,16 +64,27 @@ class QueueScreen(StudioScreen[None]):
         if self.is_current and (self._dirty or time.monotonic() - self._shown_at >= 1):
             self.refresh_jobs()
 
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if isinstance(event.select, OwnerSelect):
+            self.refresh_jobs()
+
     def refresh_jobs(self) -> None:
         live = self.studio.live
+        owner = self.query_one(OwnerSelect).owner
         active = live.ordered()
-        self.query_one(ActiveTable).show_queue(active[:SHOWN], self.studio.clock())
-        self.query_one(RecentTable).show_recent(live.recent)
+        # An owner's jobs keep their places in the whole queue.
+        places = queue_places(active)
+        if owner is not None:
+            active = [entry for entry in active if entry.job.owner == owner]
+        self.query_one(ActiveTable).show_queue(active[:SHOWN], places, self.studio.clock())
+        self.query_one(RecentTable).show_recent([job for job in live.recent if owner is None or job.owner == owner])
         if not live.queued and not live.processing:
             totals = "Nothing queued or running"
         else:
             totals = f"Running {live.processing} · queued {live.queued}"
-            if len(active) > SHOWN or live.queued + live.processing > len(active):
+            if owner is not None:
+                totals += f" · {owner}'s: {len(active)}" + (f", the first {SHOWN} shown" if len(active) > SHOWN else "")
+            elif len(active) > SHOWN or live.queued + live.processing > len(active):
                 totals += f" · the first {min(SHOWN, len(active))} shown"
         self.query_one("#totals", Static).update(totals)
         self._dirty, self._shown_at = False, time.monotonic()

@@ -11,6 +11,7 @@ BADGES = {
     "connecting": "◌ connecting",
     "connected": "● live",
     "disconnected": "○ offline · retrying",
+    "refused": "✕ no access · API key",
 }
 
 

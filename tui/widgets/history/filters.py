@@ -1,4 +1,5 @@
-"""The line above the history: search in prompts, status, workflow, favorites only."""
+"""The line above the history: search in prompts, status, workflow, favorites only (and, for an
+admin, owner)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from textual.widgets import Checkbox, Input, Select
 
 from server.jobs.schemas import JobFilters, Status
 from tui.format import STATUS_STYLES
+from tui.widgets.owner_select import OwnerSelect
 
 # Typing pauses this long before the search runs.
 SEARCH_DELAY = 0.3
@@ -31,6 +33,7 @@ class FilterBar(Horizontal):
             [(status, status) for status in STATUS_STYLES], prompt="any status", id="status", compact=True
         )
         yield Select[str]([], prompt="any workflow", id="workflow", compact=True)
+        yield OwnerSelect(id="owner")
         yield Checkbox("★ only", id="favorites", compact=True)
 
     def set_workflows(self, names: list[str]) -> None:
@@ -45,6 +48,7 @@ class FilterBar(Horizontal):
             workflow=workflow if isinstance(workflow, str) else None,
             favorite=True if self.query_one("#favorites", Checkbox).value else None,
             text=self.query_one("#search", Input).value.strip() or None,
+            owner=self.query_one(OwnerSelect).owner,
         )
 
     def on_input_changed(self, event: Input.Changed) -> None:

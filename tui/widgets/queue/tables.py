@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 
 from rich.text import Text
 
@@ -23,15 +24,14 @@ class ActiveTable(JobTable):
         ("prompt", "Prompt", None),
     )
 
-    def show_queue(self, entries: list[ActiveJob], now: datetime.datetime) -> None:
-        rows = []
-        position = 0
-        for entry in entries:
-            job = entry.job
-            if job.status == "queued":
-                position += 1
-            rows.append((job, active_cells(entry, position if job.status == "queued" else None, now)))
-        self.show(rows)
+    def show_queue(self, entries: list[ActiveJob], places: dict[uuid.UUID, int], now: datetime.datetime) -> None:
+        self.show([(entry.job, active_cells(entry, places.get(entry.job.id), now)) for entry in entries])
+
+
+def queue_places(entries: list[ActiveJob]) -> dict[uuid.UUID, int]:
+    """Each queued job's place in the queue (1 runs next), from the entries in running order."""
+    queued = [entry.job.id for entry in entries if entry.job.status == "queued"]
+    return {job_id: place for place, job_id in enumerate(queued, start=1)}
 
 
 def active_cells(entry: ActiveJob, position: int | None, now: datetime.datetime) -> Cells:
