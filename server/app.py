@@ -91,6 +91,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             "workflows": _given(services.workflows),
             "jobs": _given(services.jobs),
             "uploads": _given(services.uploads),
+            "links": _given(services.links),
             "models": _given(services.models),
             "events": _given(services.events),
             "engine": Provide(provide_engine, sync_to_thread=False),

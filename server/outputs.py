@@ -1,16 +1,23 @@
-"""GET /outputs/...: stored result files, never anything outside the outputs folder."""
+"""GET /outputs/...: stored result files, never anything outside the outputs folder, and only to
+whom may see them: a key's own jobs' files (an admin's: any), or the one file a signed link names."""
 
 from __future__ import annotations
 
+import datetime
+import uuid
 from dataclasses import dataclass
+from typing import Annotated
 
 from litestar import get
 from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, Schema
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 from litestar.response import File
 
-from server.errors import BadRequest, FieldError, NotFound, echo, error_responses
+from server.access.links import LinkSigner
+from server.access.schemas import Caller
+from server.errors import BadRequest, FieldError, Forbidden, NotFound, echo, error_response, error_responses
+from server.jobs import repository
 from server.storage import LocalStorage, UnsafePath
 
 # Served as the Content-Type the file's name implies (Litestar's File guesses it). ComfyUI lists the
@@ -33,14 +40,34 @@ class _OutputFileOperation(Operation):
         served.content = {media_type: OpenAPIMediaType(schema=binary) for media_type in MEDIA_TYPES}
 
 
+_EXP = "Signed links (a job's output `url`): when the link stops opening the file, in Unix seconds"
+_SIG = "Signed links: the signature of the path and `exp`; with it, the file opens without an API key"
+
+
 @get(
     "/outputs/{path:path}",
     tags=["outputs"],
     summary="A stored output file",
-    responses=error_responses(404),
+    description=(
+        "Opens with an API key (a user key: its own jobs' files only) or without one as a signed link, "
+        "the `url` a job's outputs carry, until its `exp`. Reload the job for a fresh link."
+    ),
+    responses={**error_responses(404), 403: error_response("A signed link that has expired, or that does not sign this file")},
     operation_class=_OutputFileOperation,
 )
-async def serve_output(path: FromPath[str], storage: NamedDependency[LocalStorage]) -> File:
+async def serve_output(
+    path: FromPath[str],
+    storage: NamedDependency[LocalStorage],
+    links: NamedDependency[LinkSigner],
+    caller: NamedDependency[Caller | None],
+    exp: Annotated[int | None, QueryParameter(ge=0, description=_EXP)] = None,
+    sig: Annotated[str | None, QueryParameter(description=_SIG)] = None,
+) -> File:
+    # No caller: a signed link without a key, which opens exactly the file it names.
+    if caller is None:
+        _check_link(links, path, exp, sig)
+    elif caller.scope is not None and not await _of_own_job(path, caller.scope):
+        raise NotFound(f"No output file {echo(path)}.")  # someone else's: as absent as a missing one
     try:
         target = storage.path("outputs", path.lstrip("/"))
         found = target.is_file()
@@ -51,3 +78,26 @@ async def serve_output(path: FromPath[str], storage: NamedDependency[LocalStorag
     if not found:
         raise NotFound(f"No output file {echo(path)}.")
     return File(path=target, filename=target.name, content_disposition_type="inline")
+
+
+def _check_link(links: LinkSigner, path: str, exp: int | None, sig: str | None) -> None:
+    if exp is not None and links.expired(exp):
+        expired = datetime.datetime.fromtimestamp(exp, datetime.timezone.utc)
+        raise Forbidden(
+            f"This output link expired at {expired:%Y-%m-%d %H:%M} UTC: reload its job "
+            "(GET /api/jobs/<job id>, or the page that showed it) for a fresh link."
+        )
+    if exp is None or sig is None or not links.verify(f"/outputs{path}", exp, sig):
+        raise Forbidden(
+            "This output link is not signed for this file: open it exactly as Studio gave it "
+            "(a job's output url), or send an API key."
+        )
+
+
+async def _of_own_job(path: str, owner: str) -> bool:
+    """Whether the file is in the folder of one of `owner`'s jobs (named by the job id)."""
+    try:
+        job_id = uuid.UUID(path.lstrip("/").partition("/")[0])
+    except ValueError:
+        return False
+    return await repository.get(job_id, owner=owner) is not None

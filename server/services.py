@@ -17,6 +17,7 @@ from pathlib import Path
 import dramatiq
 import msgspec
 
+from server.access.links import LinkSigner
 from server.config import Settings
 from server.events.bus import EventBus
 from server.jobs.service import JobService
@@ -44,10 +45,12 @@ class ApiServices(Services, kw_only=True, frozen=True):
     models: ModelCatalog
     jobs: JobService
     uploads: UploadService
+    links: LinkSigner
 
 
-def build_services(settings: Settings) -> Services:
-    """Raises WorkflowError for a workflows folder that does not load."""
+def build_services(settings: Settings, links: LinkSigner | None = None) -> Services:
+    """`links`: the API's, which signs the jobs its live feed sends (a worker has no clients).
+    Raises WorkflowError for a workflows folder that does not load."""
     storage = LocalStorage(settings.data_path)
     queue = JobQueue(make_broker(settings))
     return Services(
@@ -56,17 +59,20 @@ def build_services(settings: Settings) -> Services:
         workflows=WorkflowRegistry.from_folder(Path(settings.workflows_dir)),
         broker=queue.broker,
         queue=queue,
-        events=EventBus(settings, storage),
+        events=EventBus(settings, storage, links),
     )
 
 
 def build_api_services(settings: Settings) -> ApiServices:
-    """Raises WorkflowError for a workflows folder that does not load."""
-    shared = build_services(settings)
+    """Raises WorkflowError for a workflows folder that does not load, ConfigError for a link
+    secret that can be neither read nor made."""
+    links = LinkSigner.from_settings(settings)
+    shared = build_services(settings, links)
     models = ModelCatalog(settings.comfy_urls)
     return ApiServices(
         **msgspec.structs.asdict(shared),
         models=models,
-        jobs=JobService(settings, shared.workflows, shared.storage, shared.queue, shared.events, models),
+        jobs=JobService(settings, shared.workflows, shared.storage, shared.queue, shared.events, models, links),
         uploads=UploadService(settings, shared.storage),
+        links=links,
     )

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 
 import msgspec
 
+from server.access.links import LinkSigner
 from server.clock import utc_now
 from server.config import Settings
 from server.events.fanout import Fanout
@@ -39,10 +40,12 @@ _DROPPABLE = tuple(kind for kind in typing.get_args(JobEvent) if kind.droppable)
 
 
 class EventBus:
-    def __init__(self, settings: Settings, storage: LocalStorage) -> None:
+    def __init__(self, settings: Settings, storage: LocalStorage, links: LinkSigner | None = None) -> None:
+        """`links` signs the output links of the jobs this process's clients are sent (the API's;
+        a worker's bus has no clients, and its host need not hold the secret)."""
         self.transport: Transport = RedisTransport(settings.redis_url) if settings.redis_url else MemoryTransport()
         self.previews = PreviewStore(storage)
-        self.fanout = Fanout()
+        self.fanout = Fanout(links)
         self._throttle: Throttle[JobEvent] = Throttle(DROPPABLE_INTERVAL)
         self._loop: asyncio.AbstractEventLoop | None = None
         # Made in start(): an asyncio queue belongs to one loop. A future is a flush() waiting to

@@ -6,14 +6,18 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Collection
 
+from server.access.links import LinkSigner
 from server.events.schemas import Event, encoder
 from server.events.subscription import Subscription
+from server.jobs.signed import Message, signed
 
 EVENTS_MISSED = "Studio's event feed was interrupted: reconnect for a fresh snapshot."
 
 
 class Fanout:
-    def __init__(self) -> None:
+    def __init__(self, links: LinkSigner | None = None) -> None:
+        # Signs the output links of the jobs clients are sent: the API's; a worker's bus has no clients.
+        self._links = links
         self._everything: set[Subscription] = set()
         # /ws/jobs/{id} clients, found by job so each event costs nothing for the others.
         self._by_job: defaultdict[uuid.UUID, set[Subscription]] = defaultdict(set)
@@ -49,9 +53,14 @@ class Fanout:
             targets.extend(self._by_job[job_id])
         if not targets:
             return
-        text = encoder.encode(event).decode()  # encoded once for every client
+        event = self.present(event)
+        text = encoder.encode(event).decode()  # signed and encoded once for every client
         for subscription in targets:
             subscription.offer(event, text)
+
+    def present(self, message: Message) -> Message:
+        """A job, or an event carrying one, as clients are sent it: its output links signed."""
+        return signed(message, self._links) if self._links else message
 
     def close_all(self, *, resync_reason: str | None = None) -> None:
         for subscription in self._all():

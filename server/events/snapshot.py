@@ -1,4 +1,5 @@
-"""What a client is sent on connect: jobs and totals as stored, read after the seqs they reflect."""
+"""What a client is sent on connect: jobs and totals as stored (output links signed), read after
+the seqs they reflect."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ async def job_snapshot(bus: EventBus, job_id: uuid.UUID, owner: str | None) -> J
     # The seq first, then the row: every event the seq covers is already in the row.
     [seq] = await bus.current_seqs([job_id])
     job = await repository.get(job_id, owner=owner)
-    return JobSnapshot(job=job, seq=seq) if job else None
+    return JobSnapshot(job=bus.fanout.present(job), seq=seq) if job else None
 
 
 async def queue_snapshot(bus: EventBus, statuses: tuple[Status, ...], workflow: str | None, owner: str | None) -> QueueSnapshot:
@@ -26,7 +27,7 @@ async def queue_snapshot(bus: EventBus, statuses: tuple[Status, ...], workflow: 
     so that everyone sees how busy the GPU is."""
     ids = await repository.active_ids(statuses, workflow, limit=SNAPSHOT_JOBS, owner=owner)
     seqs = await bus.current_seqs(ids)
-    jobs = {job.id: job for job in await repository.by_ids(ids)}
+    jobs = {job.id: bus.fanout.present(job) for job in await repository.by_ids(ids)}
     queued, processing = await repository.active_totals()
     return QueueSnapshot(
         jobs=[JobSnapshot(job=jobs[job_id], seq=seq) for job_id, seq in zip(ids, seqs) if job_id in jobs],

@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 
 from server.access import audit, limits
+from server.access.links import LinkSigner
 from server.access.schemas import Caller
 from server.comfy import ComfyUnavailable
 from server.config import Settings
@@ -18,6 +19,7 @@ from server.jobs.cursor import Cursor, decode_cursor, encode_cursor
 from server.jobs.events import JobCancelled, JobCreated, JobDeleted, JobEvent, JobUpdated
 from server.jobs.ports import EventPublisher, JobSender
 from server.jobs.schemas import TERMINAL_STATUSES, Job, JobCreate, JobFilters, JobPage, RemixRequest
+from server.jobs.signed import signed_job
 from server.models.catalog import ModelCatalog
 from server.storage import LocalStorage
 from server.uploads import repository as uploads
@@ -38,6 +40,7 @@ class JobService:
         queue: JobSender,
         events: EventPublisher,
         models: ModelCatalog,
+        links: LinkSigner,
     ) -> None:
         self.settings = settings  # the queue cap
         self.workflows = workflows
@@ -45,6 +48,7 @@ class JobService:
         self.queue = queue
         self.events = events
         self.models = models
+        self.links = links  # signs the output links of every job this service returns
 
     async def create(self, request: JobCreate, caller: Caller, *, remix_of: uuid.UUID | None = None) -> Job:
         """Accept a job owned by `caller`; its image inputs must be uploads the caller may see, and
@@ -109,13 +113,13 @@ class JobService:
         return errors
 
     async def get(self, job_id: uuid.UUID, caller: Caller) -> Job:
-        """The job, if `caller` may see it: someone else's job is as absent as a deleted one (404,
-        never 403, which would confirm that it exists). Owners never change, so checking once and
-        then acting on the job by id is safe."""
+        """The job (its output links signed), if `caller` may see it: someone else's job is as absent
+        as a deleted one (404, never 403, which would confirm that it exists). Owners never change,
+        so checking once and then acting on the job by id is safe."""
         job = await repository.get(job_id, owner=caller.scope)
         if job is None:
             raise NotFound(f"No job with id {job_id}.", [FieldError("id", "no such job")])
-        return job
+        return signed_job(job, self.links)
 
     async def list(self, filters: JobFilters, caller: Caller, *, limit: int, cursor: str | None = None, offset: int = 0) -> JobPage:
         """History as `caller` may see it: a user key's own jobs; an admin's, filtered by `owner` if asked."""
@@ -127,7 +131,7 @@ class JobService:
         position = decode_cursor(cursor) if cursor else None
         jobs, more = await repository.page(filters, limit=limit, cursor=position, offset=offset)
         next_cursor = encode_cursor(Cursor(jobs[-1].created_at, jobs[-1].id)) if more and jobs else None
-        return JobPage(items=jobs, next_cursor=next_cursor, limit=limit)
+        return JobPage(items=[signed_job(job, self.links) for job in jobs], next_cursor=next_cursor, limit=limit)
 
     async def cancel(self, job_id: uuid.UUID, caller: Caller) -> Job:
         """A queued job is cancelled at once; a running one is stopped by its worker, which

@@ -112,7 +112,9 @@ def test_the_browser_guards_refusals_are_documented_on_every_route_they_apply_to
         responses = operation["responses"]
         assert ("400" in responses) == (path != "/health"), name
         opens_a_websocket = "101" in responses
-        assert ("403" in responses) == (method in {"POST", "PUT", "PATCH", "DELETE"} or opens_a_websocket), name
+        signed = path == "/outputs/{path}"  # 403 also for a signed link that does not open the file
+        refused = method in {"POST", "PUT", "PATCH", "DELETE"} or opens_a_websocket or signed
+        assert ("403" in responses) == refused, name
         takes_json = "application/json" in operation.get("requestBody", {}).get("content", {})
         assert ("415" in responses) == takes_json, name
         assert all(error_body(responses[status]) for status in ("400", "403", "415") if status in responses), name
