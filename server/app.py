@@ -13,9 +13,12 @@ from litestar.middleware import DefineMiddleware
 from litestar.types import Scope
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
 from piccolo.engine.base import Engine
 
 from server.access import revocations
+from server.access.controller import KeyController
+from server.access.guards import KeyDocs
 from server.access.middleware import KeyAuthentication
 from server.access.policy import AccessPolicy
 from server.access.schemas import Caller
@@ -77,6 +80,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             JobController,
             WorkflowController,
             UploadController,
+            KeyController,
             LegacyController,
             list_models,
             serve_output,
@@ -92,6 +96,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             "jobs": _given(services.jobs),
             "uploads": _given(services.uploads),
             "links": _given(services.links),
+            "keys": _given(services.keys),
             "models": _given(services.models),
             "events": _given(services.events),
             "engine": Provide(provide_engine, sync_to_thread=False),
@@ -107,13 +112,21 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
         ],
         # The guard first: a refused page learns nothing, not even whether a key is needed.
         middleware=[BrowserGuard(settings), DefineMiddleware(KeyAuthentication, policy=AccessPolicy(settings))],
-        plugins=[GuardDocs()],
+        plugins=[GuardDocs(), KeyDocs()],
         exception_handlers={StudioError: studio_error, HTTPException: http_error},
         logging_config=logging_config(),
         # JSON bodies; POST /api/uploads reads and limits its form itself.
         request_max_body_size=JSON_MAX_BYTES,
         request_class=StudioRequest,
-        openapi_config=OpenAPIConfig(title="Studio", version="0.1.0", path="/schema", render_plugins=RENDER_PLUGINS),
+        openapi_config=OpenAPIConfig(
+            title="Studio",
+            version="0.1.0",
+            path="/schema",
+            render_plugins=RENDER_PLUGINS,
+            # Every route asks for a key but /health; output files take a signed link instead (KeyDocs). Open, none is checked.
+            components=Components(security_schemes={"apiKey": SecurityScheme(type="http", scheme="bearer")}),
+            security=[{"apiKey": []}],
+        ),
     )
 
 

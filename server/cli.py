@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 
 from server.config import FLAGS, ConfigError, Settings, display_url, load_settings
@@ -43,6 +44,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     serve.add_argument(
         "--no-worker", action="store_true", help="API only; `studio worker` processes run the jobs (needs STUDIO_REDIS_URL)"
     )
+    serve.add_argument(
+        "--insecure-open",
+        action="store_true",
+        default=None,  # unset: STUDIO_INSECURE_OPEN decides
+        help="listen beyond loopback with no API key: anyone who reaches the port may do anything (STUDIO_INSECURE_OPEN)",
+    )
     worker = commands.add_parser("worker", help="run jobs on ComfyUI (scaled out: one per GPU host, needs STUDIO_REDIS_URL)")
     _settings_flags(worker, "worker")
     migrate = commands.add_parser("migrate", help="apply database migrations and exit")
@@ -52,7 +59,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     flags = COMMAND_FLAGS[args.command]
     try:
-        settings = load_settings(overrides={field: getattr(args, field) for field in flags}, flags=flags)
+        overrides = {field: getattr(args, field) for field in flags}
+        settings = load_settings(overrides={**overrides, "insecure_open": getattr(args, "insecure_open", None)}, flags=flags)
         if args.command == "migrate":
             _migrate(settings)
         elif args.command == "serve":
@@ -87,7 +95,10 @@ def _serve(settings: Settings, *, with_worker: bool) -> None:
     try:
         startup.check(settings, data_dir=True, redis=True)
         asyncio.run(migrate(settings.resolved_database_url))
+        insecure = startup.check_access(settings)
         app = create_app(settings, with_worker=with_worker)
+        if insecure:  # logged once Litestar has set up logging (create_app)
+            logging.getLogger("studio.access").warning(insecure)
         print(_banner(settings, startup.address(settings.host, settings.port), with_worker=with_worker), flush=True)
         config = uvicorn.Config(
             app, host=settings.host, port=settings.port, log_level="info", ws="server.http.ws_protocol:WebSocketProtocol"

@@ -4,7 +4,7 @@ apart: the API's services are the worker's plus what only requests use.
 
     services = build_services(settings)       # nothing started: no connection, no thread
     WorkerRuntime(services, embedded=False)
-    api = build_api_services(settings)        # + model catalog, job and upload services
+    api = build_api_services(settings)        # + model catalog, job, upload and key services
     WorkerRuntime(api, embedded=True)
 
 Starting and stopping stays with each process: the API's lifespans, the worker's runtime.
@@ -18,6 +18,7 @@ import dramatiq
 import msgspec
 
 from server.access.links import LinkSigner
+from server.access.service import KeyService
 from server.config import Settings
 from server.events.bus import EventBus
 from server.jobs.service import JobService
@@ -46,6 +47,7 @@ class ApiServices(Services, kw_only=True, frozen=True):
     jobs: JobService
     uploads: UploadService
     links: LinkSigner
+    keys: KeyService
 
 
 def build_services(settings: Settings, links: LinkSigner | None = None) -> Services:
@@ -75,4 +77,5 @@ def build_api_services(settings: Settings) -> ApiServices:
         jobs=JobService(settings, shared.workflows, shared.storage, shared.queue, shared.events, models, links),
         uploads=UploadService(settings, shared.storage),
         links=links,
+        keys=KeyService(),
     )

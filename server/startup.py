@@ -17,6 +17,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from server.access import repository as keys
+from server.access.policy import is_loopback
 from server.config import ConfigError, Settings, display_url, setting_name
 from server.db.engine import CONNECTION_ERRORS, probe
 from server.health import ping_redis
@@ -78,6 +80,24 @@ def check(settings: Settings, *, data_dir: bool, redis: bool) -> None:
     if data_dir:
         check_data_dir(settings.data_path)
     asyncio.run(_check_services(settings, redis=redis))
+
+
+def check_access(settings: Settings) -> str | None:
+    """Beyond loopback Studio needs a key to ask for: with none in the (migrated) database it does
+    not start, unless --insecure-open says to run open. Returns the warning to log then."""
+    if is_loopback(settings.host) or asyncio.run(keys.any_exist()):
+        return None
+    if not settings.insecure_open:
+        raise ConfigError(
+            f"Studio would listen on {settings.host}, beyond this machine, with no API key to ask for: "
+            "create the first with `studio keys create NAME --admin` (same --data-dir or --database-url), "
+            "or pass --insecure-open (STUDIO_INSECURE_OPEN=1) to let anyone who reaches the port do anything."
+        )
+    return (
+        f"INSECURE: Studio listens on {address(settings.host, settings.port)} with no API key (--insecure-open): "
+        "anyone who can reach this port may read every prompt and image, run, cancel and delete jobs. "
+        "Create a key with `studio keys create NAME --admin` to require keys."
+    )
 
 
 def check_data_dir(path: Path) -> None:

@@ -76,3 +76,15 @@ async def revoked_since(since: datetime.datetime) -> list[ApiKeyInfo]:
 
 async def touch(key_id: uuid.UUID) -> None:
     await KeyRow.update({KeyRow.last_used_at: utc_now()}).where(KeyRow.id == key_id)
+
+
+async def by_id(key_id: uuid.UUID) -> ApiKeyInfo | None:
+    row = await KeyRow.select().where(KeyRow.id == key_id).first()
+    return _to_info(row) if row else None
+
+
+async def latest_named(name: str) -> ApiKeyInfo | None:
+    """The key named `name` made last: the active one when there is one (a name is given to a new
+    key only once its last key is revoked), else the last revoked."""
+    row = await KeyRow.select().where(KeyRow.name == name).order_by(KeyRow.created_at, ascending=False).first()
+    return _to_info(row) if row else None

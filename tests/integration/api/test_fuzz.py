@@ -4,7 +4,8 @@ it. Not one may get a 5xx, an undocumented status, or a body that does not match
 
 Deterministic (the same cases every run) and bounded (~3,000 cases, about a minute on 2 cores).
 Real job ids, an upload and an output file are offered to the fuzzer beside random values, so the
-routes on existing jobs are reached too, not only their 404s.
+routes on existing jobs are reached too, not only their 404s. Studio asks for keys (an admin key
+made first, which the fuzzer sends): requests without it must get 401 (`ignored_auth`).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ CHECKS = [
     "unsupported_method",
     "use_after_free",
     "ensure_resource_availability",
+    "ignored_auth",
 ]
 # Not run: positive_data_acceptance (a schema-valid body may still name an unknown workflow or
 # parameter: Studio's refusal is right) and allow_header_conformance (Litestar 2 answers OPTIONS
@@ -53,38 +55,43 @@ CHECKS = [
 
 
 @pytest.fixture(scope="module")
-def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """Studio's URL, and the admin key the fuzzer sends."""
     folder = tmp_path_factory.mktemp("fuzz")
     with ComfyDoubleProcess(DoubleSettings(models=MODELS), data_dir=folder / "comfyui") as comfy:
         port = free_port()
-        command = [sys.executable, "-m", "studio", "serve", "--port", str(port), "--data-dir", str(folder / "data")]
-        command += ["--comfy-url", comfy.url]
+        data = ["--data-dir", str(folder / "data")]
+        command = [sys.executable, "-m", "studio", "serve", "--port", str(port), *data, "--comfy-url", comfy.url]
         env = {"PATH": "/usr/bin:/bin", "HOME": str(folder)}
+        make_key = [sys.executable, "-m", "studio", "keys", "create", "fuzz", "--admin", *data]
+        made = subprocess.run(make_key, cwd=REPO, env=env, capture_output=True, text=True)
+        assert made.returncode == 0, made.stderr
         with (folder / "studio.log").open("wb") as log:
             process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=log)
         url = f"http://127.0.0.1:{port}"
         try:
             if not wait_until_healthy(url):
                 pytest.fail(f"studio serve did not answer: {(folder / 'studio.log').read_text()}")
-            yield url
+            yield url, made.stdout.strip()
         finally:
             process.terminate()
             process.wait(timeout=10)
 
 
-def seed_jobs(url: str) -> list[str]:
+def seed_jobs(url: str, key: str) -> list[str]:
     """Jobs (one finished, others queued or running) and an upload, for the fuzzer to pick from."""
+    http = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"})
     png = io.BytesIO()
     Image.new("RGB", (64, 48), (10, 200, 30)).save(png, format="PNG")
-    upload = httpx.post(f"{url}/api/uploads", files={"file": ("seed.png", png.getvalue())}).json()["name"]
+    upload = http.post("/api/uploads", files={"file": ("seed.png", png.getvalue())}).json()["name"]
     bodies = [
         {"workflow": "text_to_image", "params": {"prompt": "a red fox", "steps": 3}},
         {"workflow": "image_edit", "params": {"prompt": "repaint", "image": upload}},
         {"workflow": "upscale", "params": {"image": upload}},
     ]
-    job_ids = [httpx.post(f"{url}/api/jobs", json=body).json()["id"] for body in bodies]
+    job_ids = [http.post("/api/jobs", json=body).json()["id"] for body in bodies]
     deadline = time.monotonic() + 60
-    while httpx.get(f"{url}/api/jobs/{job_ids[0]}").json()["status"] != "finished":
+    while http.get(f"/api/jobs/{job_ids[0]}").json()["status"] != "finished":
         assert time.monotonic() < deadline, "the seed job did not finish"
         time.sleep(0.2)
     return job_ids
@@ -111,12 +118,16 @@ def config(url: str, job_ids: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_the_api_holds_up_to_thousands_of_generated_requests(studio: str, tmp_path: Path) -> None:
-    (tmp_path / "schemathesis.toml").write_text(config(studio, seed_jobs(studio)))
+# About 90 s on 2 busy cores, with a key checked on every request: too close to the default 120 s.
+@pytest.mark.timeout(300)
+def test_the_api_holds_up_to_thousands_of_generated_requests(studio: tuple[str, str], tmp_path: Path) -> None:
+    url, key = studio
+    (tmp_path / "schemathesis.toml").write_text(config(url, seed_jobs(url, key)))
     command = [
         str(Path(sys.executable).parent / "schemathesis"),
         *("--config-file", str(tmp_path / "schemathesis.toml")),
-        *("run", f"{studio}/schema/openapi.json"),
+        *("run", f"{url}/schema/openapi.json"),
+        *("--header", f"Authorization: Bearer {key}"),
         *("--checks", ",".join(CHECKS)),
         *("--max-examples", "100"),
         "--generation-deterministic",

@@ -102,7 +102,7 @@ def test_the_failures_of_models_health_and_the_workflow_list_are_documented(clie
     assert client.get("/health", headers={"Host": "probe.internal"}).status_code == 200
 
     workflows = paths["/api/workflows"]["get"]["responses"]
-    assert set(workflows) == {"200", "400"} and error_body(workflows["400"])
+    assert set(workflows) == {"200", "400", "401"} and error_body(workflows["400"])
     assert client.get("/api/workflows", headers={"Host": "rebound.example"}).status_code == 400
 
 
@@ -112,8 +112,9 @@ def test_the_browser_guards_refusals_are_documented_on_every_route_they_apply_to
         responses = operation["responses"]
         assert ("400" in responses) == (path != "/health"), name
         opens_a_websocket = "101" in responses
+        admin_only = path.startswith("/api/keys")  # 403 also when the key is not an admin's
         signed = path == "/outputs/{path}"  # 403 also for a signed link that does not open the file
-        refused = method in {"POST", "PUT", "PATCH", "DELETE"} or opens_a_websocket or signed
+        refused = method in {"POST", "PUT", "PATCH", "DELETE"} or opens_a_websocket or admin_only or signed
         assert ("403" in responses) == refused, name
         takes_json = "application/json" in operation.get("requestBody", {}).get("content", {})
         assert ("415" in responses) == takes_json, name

@@ -161,7 +161,7 @@ def test_a_bad_setting_names_no_flag_the_command_lacks(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("command", "flags"),
     [
-        ("serve", {*FLAGS.values(), "--no-worker"}),
+        ("serve", {*FLAGS.values(), "--no-worker", "--insecure-open"}),
         ("worker", {"--data-dir", "--database-url", "--redis-url", "--comfy-url", "--workflows-dir"}),
         ("migrate", {"--data-dir", "--database-url"}),
     ],
