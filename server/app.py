@@ -19,6 +19,7 @@ from piccolo.engine.base import Engine
 from server.access import revocations
 from server.access.controller import KeyController
 from server.access.guards import KeyDocs
+from server.access.me import who_am_i
 from server.access.middleware import KeyAuthentication
 from server.access.policy import AccessPolicy
 from server.access.schemas import Caller
@@ -81,6 +82,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             WorkflowController,
             UploadController,
             KeyController,
+            who_am_i,
             LegacyController,
             list_models,
             serve_output,
