@@ -47,7 +47,9 @@ class OutputCard(Horizontal):
                 "\npath ",
                 (output.path, "cyan"),
                 "\nurl  ",
-                (f"{self.api.base_url}{output.url}", "cyan underline"),
+                # A signed link (?exp=&sig=) changes with each reading of the job: shown cut short,
+                # copied whole (`y`).
+                (f"{self.api.base_url}{_unsigned(output.url)}", "cyan underline"),
             ),
             classes="output-facts",
         )
@@ -112,3 +114,8 @@ def _size(size: int | None) -> str:
     if size < 1024:
         return f"{size} B"
     return f"{size / 1024:.1f} KB" if size < 1024**2 else f"{size / 1024**2:.1f} MB"
+
+
+def _unsigned(url: str) -> str:
+    path, signed, _ = url.partition("?")
+    return f"{path}?…" if signed else path
