@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import sqlite3
 import uuid
 from typing import Any
 
+import asyncpg
 import msgspec
 
 from server.access.schemas import ApiKeyInfo, KeyLimits, Role
@@ -14,6 +16,7 @@ from server.clock import utc_now
 from server.db.tables import ApiKey as KeyRow
 
 LIMIT_COLUMNS = tuple(KeyLimits.__struct_fields__)
+UNIQUE_VIOLATIONS = (sqlite3.IntegrityError, asyncpg.UniqueViolationError)
 
 
 class StoredKey(msgspec.Struct, kw_only=True, frozen=True):
@@ -26,12 +29,20 @@ def _to_info(row: dict[str, Any]) -> ApiKeyInfo:
     return msgspec.convert({**row, "limits": limits}, ApiKeyInfo, from_attributes=True, strict=False)
 
 
+class NameTaken(Exception):
+    """An active key has the name already (the database's unique index says so)."""
+
+
 async def insert(name: str, role: Role, limits: KeyLimits, token: Token, secret: StoredSecret) -> ApiKeyInfo:
+    """Raises NameTaken while an active key has `name`."""
     row = KeyRow(
         name=name, role=role, prefix=token.prefix, salt=secret.salt, key_hash=secret.key_hash,
         **msgspec.structs.asdict(limits),
     )
-    await KeyRow.insert(row)
+    try:
+        await KeyRow.insert(row)
+    except UNIQUE_VIOLATIONS:
+        raise NameTaken(name) from None
     found = await by_prefix(token.prefix)
     assert found is not None
     return found.info

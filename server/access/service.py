@@ -17,14 +17,17 @@ from server.errors import Conflict, NotFound, echo
 class KeyService:
     async def create(self, request: KeyCreate, actor: Caller | str) -> KeyCreated:
         """Conflict while an active key has the name (a revoked key's name may be reused)."""
-        active = await repository.active_named(request.name)
-        if active is not None:
-            raise Conflict(
-                f"The API key {active.name!r} ({active.prefix}) is active; to rotate it, revoke it first "
-                f"(`studio keys revoke {active.name}` or POST /api/keys/{active.id}/revoke), or choose another name."
-            )
         token = tokens.new_token()
-        info = await repository.insert(request.name, request.role, request.limits, token, tokens.stored(token))
+        try:
+            info = await repository.insert(request.name, request.role, request.limits, token, tokens.stored(token))
+        except repository.NameTaken:
+            active = await repository.active_named(request.name)
+            held_by = f"The API key {request.name!r}" + (f" ({active.prefix})" if active else "")
+            revoke = f"POST /api/keys/{active.id}/revoke" if active else "POST /api/keys/<id>/revoke"
+            raise Conflict(
+                f"{held_by} is active; to rotate it, revoke it first "
+                f"(`studio keys revoke {request.name}` or {revoke}), or choose another name."
+            ) from None
         audit.record(actor, "create key", _target(info))
         return KeyCreated(key=token.text, info=info)
 

@@ -3,6 +3,7 @@ audit log; a user key is refused every key route; /schema shows the bearer schem
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 
@@ -140,3 +141,25 @@ def test_the_schema_shows_the_bearer_scheme_and_the_key_routes(client: TestClien
         "POST /api/keys": {"201", "400", "401", "403", "409", "415"},
         "POST /api/keys/{key_id}/revoke": {"200", "400", "401", "403", "404", "409"},
     }
+
+
+def test_two_keys_made_at_once_under_one_name_leave_one_active(database_url: str) -> None:
+    """The check for an active key of the name is the database's unique index, not a read before
+    the insert: made at the same moment, one key gets the name and the others a 409."""
+    from server.access.schemas import KeyCreate
+    from server.access.service import KeyService
+    from server.db.engine import connect, disconnect
+    from server.errors import Conflict
+
+    async def race() -> list[object]:
+        engine = await connect(database_url)
+        try:
+            return await asyncio.gather(
+                *(KeyService().create(KeyCreate(name="alice"), "test") for _ in range(8)), return_exceptions=True
+            )
+        finally:
+            await disconnect(engine)
+
+    outcomes = asyncio.run(race())
+    assert sum(not isinstance(outcome, BaseException) for outcome in outcomes) == 1
+    assert all(isinstance(outcome, Conflict) for outcome in outcomes if isinstance(outcome, BaseException)), outcomes
