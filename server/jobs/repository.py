@@ -17,7 +17,7 @@ from piccolo.custom_types import Combinable
 from piccolo.query.functions.aggregate import Count
 
 from server.db.tables import Job as JobRow
-from server.jobs import failures
+from server.jobs import failures, fair_queue
 from server.jobs.cursor import Cursor
 from server.jobs.schemas import ACTIVE_STATUSES, TERMINAL_STATUSES, Job, JobFilters, Status
 
@@ -107,13 +107,17 @@ async def active_ids(
     statuses: tuple[Status, ...], workflow: str | None, *, limit: int, owner: str | None = None
 ) -> list[uuid.UUID]:
     """Queued and processing jobs (narrowed to `statuses`, `workflow` and `owner` when given):
-    running ones first ("processing" < "queued"), then the queue in the order it runs."""
-    query = JobRow.select(JobRow.id).where(live(owner) & JobRow.status.is_in(list(ACTIVE_STATUSES)))
-    if statuses:
-        query = query.where(JobRow.status.is_in(list(statuses)))
-    if workflow:
-        query = query.where(JobRow.workflow == workflow)
-    return [row["id"] for row in await query.order_by(JobRow.status, JobRow.created_at).limit(limit)]
+    running ones first, oldest first, then the queue in the order it runs (fair_queue.py: its
+    order ranks every owner's queued jobs, whichever are shown)."""
+    shown = live(owner) if workflow is None else live(owner) & (JobRow.workflow == workflow)
+    wanted = statuses or ACTIVE_STATUSES
+    ids: list[uuid.UUID] = []
+    if "processing" in wanted:
+        running = JobRow.select(JobRow.id).where(shown & (JobRow.status == "processing"))
+        ids = [row["id"] for row in await running.order_by(JobRow.created_at).limit(limit)]
+    if "queued" in wanted and len(ids) < limit:
+        ids += await fair_queue.in_order(live(), shown, limit=limit - len(ids))
+    return ids
 
 
 async def active_totals() -> tuple[int, int]:

@@ -12,10 +12,11 @@ from typing import Any, Literal
 
 import msgspec
 from piccolo.custom_types import Combinable
+from piccolo.querystring import QueryString
 
 from server.clock import utc_now
 from server.db.tables import Job as JobRow
-from server.jobs import repository
+from server.jobs import fair_queue, repository
 from server.jobs.failures import Failure
 from server.jobs.schemas import Output, Status, TextOutput
 
@@ -57,10 +58,11 @@ async def mark_enqueued(job_id: uuid.UUID) -> None:
     await _move(job_id, {JobRow.enqueued_at: utc_now()}, JobRow.status == "queued")
 
 
-async def claim(job_id: uuid.UUID, *, worker: str, lane: str, lease_seconds: float) -> bool:
-    """queued -> processing, owned by `worker`. False when someone else got it or it was cancelled."""
-    return await _move(
-        job_id,
+async def claim_next(*, worker: str, lane: str, lease_seconds: float) -> uuid.UUID | None:
+    """The next queued job in fair order (server/jobs/fair_queue.py) -> processing, owned by
+    `worker`; its id, or None when no job is queued."""
+    return await fair_queue.take_next(
+        repository.live(),
         {
             JobRow.status: "processing",
             JobRow.worker: worker,
@@ -69,10 +71,10 @@ async def claim(job_id: uuid.UUID, *, worker: str, lane: str, lease_seconds: flo
             JobRow.started_at: utc_now(),
             JobRow.attempts: JobRow.attempts + 1,
             JobRow.progress: 10,
-            JobRow.comfy_prompt_id: str(job_id),
+            # ComfyUI runs the prompt under the job's id, known only once the UPDATE picked the row.
+            JobRow.comfy_prompt_id: QueryString("CAST(id AS TEXT)"),
             JobRow.error: None,
         },
-        JobRow.status == "queued",
     )
 
 
@@ -81,6 +83,9 @@ async def take_over(job_id: uuid.UUID, *, worker: str, lane: str, lease_seconds:
     condition = (JobRow.status == "processing") & (JobRow.lane == lane)
     if expired_only:
         condition &= _expired()
+    else:
+        # At start-up every job of the lane is a gone process's, but those `worker` claimed since.
+        condition &= JobRow.worker != worker
     return await _move(job_id, {JobRow.worker: worker, JobRow.lease_expires_at: _lease(lease_seconds)}, condition)
 
 

@@ -88,37 +88,39 @@ class WorkerRuntime:
 
     # --- jobs ------------------------------------------------------------------------
 
-    async def run_message(self, job_id: uuid.UUID) -> None:
-        """A queue message: run the job if it is still queued, else drop the message."""
+    async def run_message(self, sent_for: uuid.UUID) -> None:
+        """A queue message says there is work: once a lane slot is free, claim the next job in
+        fair order (server/jobs/fair_queue.py) and run it, whichever job's submit (or requeue)
+        sent the message (`sent_for`); with no job queued, drop the message."""
         assert self.lanes is not None, "RuntimeMiddleware starts the runtime before any message is consumed"
-        if job_id in self._running:
-            return  # a duplicate message for a job this process already runs
-        self._running[job_id] = asyncio.current_task()  # type: ignore[assignment]
-        await self._tracked(job_id, self._claim_and_run(self.lanes.least_busy(), job_id))
+        lane = self.lanes.least_busy()
+        async with lane.slot():
+            job_id = await transitions.claim_next(
+                worker=self.context.worker_id, lane=lane.id, lease_seconds=self.settings.lease_seconds
+            )
+            if job_id is None:
+                log.info("the message sent for job %s found no job queued; dropped", sent_for)
+                return
+            self._running[job_id] = asyncio.current_task()  # type: ignore[assignment]
+            await self._tracked(job_id, self._run(lane, job_id, adopt=False))
 
     def _track(self, job_id: uuid.UUID, work: Awaitable[bool]) -> None:
         """Work on a job in the background (re-attach, rescue), registered as this process's."""
         self._running[job_id] = asyncio.create_task(self._tracked(job_id, work))
 
     async def _tracked(self, job_id: uuid.UUID, work: Awaitable[bool]) -> None:
-        """Await work on a job registered in _running. A job it sent back to the queue is sent
-        only once unregistered: while registered, its new message is dropped as a duplicate."""
+        """Await work on a job registered in _running by the current task; send the job again
+        when the work sent it back to the queue."""
+        task = asyncio.current_task()
         try:
             requeued = await work
         finally:
-            self._running.pop(job_id, None)
+            # Once back in the queue, the job may already be claimed again, and registered by
+            # another task: that registration stays.
+            if self._running.get(job_id) is task:
+                del self._running[job_id]
         if requeued:
             await self.context.queue.enqueue(job_id)
-
-    async def _claim_and_run(self, lane: Lane, job_id: uuid.UUID) -> bool:
-        async with lane.slot():
-            claimed = await transitions.claim(
-                job_id, worker=self.context.worker_id, lane=lane.id, lease_seconds=self.settings.lease_seconds
-            )
-            if not claimed:
-                log.info("job %s is no longer queued; message dropped", job_id)
-                return False
-            return await self._run(lane, job_id, adopt=False)
 
     async def _adopt(self, lane: Lane, job_id: uuid.UUID, *, expired_only: bool) -> bool:
         async with lane.slot():
@@ -234,9 +236,9 @@ def start_worker(runtime: WorkerRuntime) -> dramatiq.Worker:
     """Declare the actor, boot a Dramatiq worker with one thread per lane slot, and start it."""
     broker = runtime.broker
 
-    async def run_job(job_id: str) -> None:
+    async def run_job(sent_for: str) -> None:
         try:
-            await runtime.run_message(uuid.UUID(job_id))
+            await runtime.run_message(uuid.UUID(sent_for))
         except asyncio.CancelledError:
             pass  # shutting down: the job stays processing and is re-attached on the next start
 
