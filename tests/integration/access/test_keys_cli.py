@@ -46,9 +46,9 @@ def test_a_fresh_install_makes_its_first_admin_key_before_studio_first_runs(tmp_
     assert result.returncode == 0, result.stderr
     match = KEY.fullmatch(result.stdout.strip())  # the key alone on stdout, for KEY=$(studio keys create ...)
     assert match is not None, result.stdout
-    assert result.stderr.strip() == (
-        f"Keep this key now: Studio stores only a hash of it and cannot show it again (admin key 'root', prefix {match[1]})."
-    )
+    audit, keep = result.stderr.strip().splitlines()
+    assert keep == f"Keep this key now: Studio stores only a hash of it and cannot show it again (admin key 'root', prefix {match[1]})."
+    assert audit.startswith("INFO") and audit.endswith(f"studio.audit - audit - audit: key=(studio keys) action=create key target=root ({match[1]})")
     header, root = rows(data)
     assert header == ["NAME", "ROLE", "PREFIX", "LIMITS", "CREATED", "LAST USED", "REVOKED"]
     assert root[:4] == ["root", "admin", match[1], "none"] and MINUTE.fullmatch(root[4]) and root[5:] == ["-", "-"]
@@ -73,6 +73,7 @@ def test_create_list_revoke_and_rotate(database_url: str) -> None:
 
     revoked = keys("revoke", alice, database=database)  # by prefix
     assert revoked.returncode == 0 and revoked.stdout.strip() == f"Revoked 'alice' ({alice}): it stops working at once."
+    assert revoked.stderr.strip().endswith(f"audit: key=(studio keys) action=revoke key target=alice ({alice})")
     assert MINUTE.fullmatch(rows(database)[1][-1])
     assert_one_sentence(keys("revoke", "alice", database=database), f"The API key 'alice' ({alice}) is already revoked.")
     assert_one_sentence(
