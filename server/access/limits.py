@@ -6,6 +6,10 @@ that serialises the submissions of one key (of everyone while the queue cap is s
 cannot both see room for one more, however many API processes share the database. PostgreSQL:
 a transaction-scoped advisory lock; SQLite: BEGIN IMMEDIATE, its one write lock (a submission
 waits for it up to the busy timeout). Without a limit to check nothing is locked or counted.
+
+Not Litestar's RateLimitMiddleware: it counts every request of a client against one limit for
+all, in a store of its own; a key's rate counts its submissions only, with a limit of its own,
+and the jobs table already records them - exactly, across every API host, with no second store.
 """
 
 from __future__ import annotations
