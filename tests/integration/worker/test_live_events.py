@@ -83,8 +83,8 @@ def test_favorite_cancel_request_and_delete_are_pushed_to_every_client(stack: St
 
 
 def next_event(socket, job_id: str) -> dict:
-    """The next event of the job (queue.totals and progress skipped), without the fields every event has."""
+    """The next event of the job (queue.totals and progress skipped), without the fields every job event has."""
     while True:
         message = json.loads(socket.recv(timeout=10))
         if message.get("job_id") == job_id and message["type"] not in ("job.progress", "job.preview"):
-            return {k: v for k, v in message.items() if k not in ("job_id", "workflow", "seq", "ts")}
+            return {k: v for k, v in message.items() if k not in ("job_id", "workflow", "owner", "seq", "ts")}
