@@ -1,0 +1,1 @@
+"""Operating figures: the Prometheus exposition at /metrics and the summary at /api/stats."""
