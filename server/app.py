@@ -39,6 +39,8 @@ from server.maintenance import retention
 from server.models.controller import list_models
 from server.outputs import serve_output
 from server.services import build_api_services
+from server.stats import controller as stats
+from server.stats.requests import RequestMetrics
 from server.uploads.controller import UploadController
 from server.worker.runtime import WorkerRuntime, start_worker
 from server.workflows.controller import WorkflowController
@@ -87,6 +89,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             list_models,
             serve_output,
             health,
+            *stats.ROUTES,
             *live_events.ROUTES,
             ASSETS_ROUTER,
             *websocket_docs.ROUTES,
@@ -101,6 +104,8 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             "keys": _given(services.keys),
             "models": _given(services.models),
             "events": _given(services.events),
+            "metrics": _given(services.metrics),
+            "lanes": _given(services.lanes),
             "engine": Provide(provide_engine, sync_to_thread=False),
             "caller": Provide(provide_caller, sync_to_thread=False),
         },
@@ -113,7 +118,11 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             *([worker] if with_worker else []),
         ],
         # The guard first: a refused page learns nothing, not even whether a key is needed.
-        middleware=[BrowserGuard(settings), DefineMiddleware(KeyAuthentication, policy=AccessPolicy(settings))],
+        middleware=[
+            RequestMetrics(services.metrics),  # outermost: refused requests count too
+            BrowserGuard(settings),
+            DefineMiddleware(KeyAuthentication, policy=AccessPolicy(settings)),
+        ],
         plugins=[GuardDocs(), KeyDocs()],
         exception_handlers={StudioError: studio_error, HTTPException: http_error},
         logging_config=logging_config(),

@@ -4,7 +4,7 @@ apart: the API's services are the worker's plus what only requests use.
 
     services = build_services(settings)       # nothing started: no connection, no thread
     WorkerRuntime(services, embedded=False)
-    api = build_api_services(settings)        # + model catalog, job, upload and key services
+    api = build_api_services(settings)        # + model catalog, job, upload and key services, figures
     WorkerRuntime(api, embedded=True)
 
 Starting and stopping stays with each process: the API's lifespans, the worker's runtime.
@@ -23,6 +23,8 @@ from server.config import Settings
 from server.events.bus import EventBus
 from server.jobs.service import JobService
 from server.models.catalog import ModelCatalog
+from server.stats.lanes import LaneProbe
+from server.stats.metrics import Metrics
 from server.storage import LocalStorage
 from server.uploads.service import UploadService
 from server.worker.broker import JobQueue, make_broker
@@ -48,6 +50,8 @@ class ApiServices(Services, kw_only=True, frozen=True):
     uploads: UploadService
     links: LinkSigner
     keys: KeyService
+    lanes: LaneProbe
+    metrics: Metrics
 
 
 def build_services(settings: Settings, links: LinkSigner | None = None) -> Services:
@@ -71,6 +75,7 @@ def build_api_services(settings: Settings) -> ApiServices:
     links = LinkSigner.from_settings(settings)
     shared = build_services(settings, links)
     models = ModelCatalog(settings.comfy_urls)
+    lanes = LaneProbe(settings.comfy_urls)
     return ApiServices(
         **msgspec.structs.asdict(shared),
         models=models,
@@ -78,4 +83,6 @@ def build_api_services(settings: Settings) -> ApiServices:
         uploads=UploadService(settings, shared.storage),
         links=links,
         keys=KeyService(),
+        lanes=lanes,
+        metrics=Metrics(shared.events.fanout, lanes),
     )

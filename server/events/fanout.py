@@ -43,6 +43,10 @@ class Fanout:
             if not listeners:
                 del self._by_job[subscription.job_id]
 
+    def client_counts(self) -> tuple[int, int]:
+        """(/ws/events clients, /ws/jobs/{id} clients) of this process, for /metrics."""
+        return len(self._everything), sum(len(group) for group in self._by_job.values())
+
     def dispatch(self, event: Event) -> None:
         """Offer `event` to every interested subscription; never waits (runs on the event loop)."""
         for listener in self._listeners:

@@ -66,6 +66,9 @@ COVERED = {
     ("GET", "/api/keys"): "test_key_routes_are_an_admins_and_me_is_the_caller",
     ("POST", "/api/keys"): "test_key_routes_are_an_admins_and_me_is_the_caller",
     ("POST", "/api/keys/{key_id:uuid}/revoke"): "test_key_routes_are_an_admins_and_me_is_the_caller",
+    # Whole-queue figures, no prompts: tests/integration/stats/test_metrics_http.py.
+    ("GET", "/metrics"): "test_metrics_need_an_admin_key_once_keys_are_on_and_stats_any_key",
+    ("GET", "/api/stats"): "test_metrics_need_an_admin_key_once_keys_are_on_and_stats_any_key",
 }
 CATALOGUE = "the workflows and models every key shares: nobody owns them"
 DESCRIPTION = "the API's description and the viewer's files: nobody owns them"

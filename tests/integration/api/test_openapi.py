@@ -112,7 +112,7 @@ def test_the_browser_guards_refusals_are_documented_on_every_route_they_apply_to
         responses = operation["responses"]
         assert ("400" in responses) == (path != "/health"), name
         opens_a_websocket = "101" in responses
-        admin_only = path.startswith("/api/keys")  # 403 also when the key is not an admin's
+        admin_only = path.startswith("/api/keys") or path == "/metrics"  # 403 also when the key is not an admin's
         signed = path == "/outputs/{path}"  # 403 also for a signed link that does not open the file
         refused = method in {"POST", "PUT", "PATCH", "DELETE"} or opens_a_websocket or admin_only or signed
         assert ("403" in responses) == refused, name
