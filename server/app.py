@@ -30,6 +30,7 @@ from server.events import app as live_events
 from server.events import websocket_docs
 from server.health import health
 from server.http.guard import BrowserGuard, GuardDocs
+from server.http.proxies import ProxyHeaders
 from server.http.request_body import JSON_MAX_BYTES, TOO_LARGE, StudioRequest
 from server.http.schema_viewer import ASSETS_ROUTER, RENDER_PLUGINS
 from server.jobs.controller import JobController
@@ -117,15 +118,17 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             retention(settings, services.storage),
             *([worker] if with_worker else []),
         ],
-        # The guard first: a refused page learns nothing, not even whether a key is needed.
+        # The proxy's headers first (the guard checks the public name), then the guard: a refused
+        # page learns nothing, not even whether a key is needed.
         middleware=[
             RequestMetrics(services.metrics),  # outermost: refused requests count too
+            ProxyHeaders(settings.trusted_proxies),
             BrowserGuard(settings),
             DefineMiddleware(KeyAuthentication, policy=AccessPolicy(settings)),
         ],
         plugins=[GuardDocs(), KeyDocs()],
         exception_handlers={StudioError: studio_error, HTTPException: http_error},
-        logging_config=logging_config(),
+        logging_config=logging_config(settings),
         # JSON bodies; POST /api/uploads reads and limits its form itself.
         request_max_body_size=JSON_MAX_BYTES,
         request_class=StudioRequest,

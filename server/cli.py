@@ -79,13 +79,14 @@ def _migrate(settings: Settings) -> None:
 
     # The data dir matters here only when it holds the (default SQLite) database.
     startup.check(settings, data_dir=not settings.database_url, redis=False)
+    startup.check_schema(settings)
     asyncio.run(migrate(settings.resolved_database_url, verbose=True))
 
 
 def _serve(settings: Settings, *, with_worker: bool) -> None:
     import uvicorn
 
-    from server import startup
+    from server import shutdown, startup
     from server.app import create_app
     from server.db.migrate import migrate
 
@@ -94,6 +95,8 @@ def _serve(settings: Settings, *, with_worker: bool) -> None:
     sockets = startup.listen(settings.host, settings.port)  # first of all: see listen()
     try:
         startup.check(settings, data_dir=True, redis=True)
+        startup.check_log_file(settings)
+        startup.check_schema(settings)
         asyncio.run(migrate(settings.resolved_database_url))
         insecure = startup.check_access(settings)
         app = create_app(settings, with_worker=with_worker)
@@ -101,9 +104,18 @@ def _serve(settings: Settings, *, with_worker: bool) -> None:
             logging.getLogger("studio.access").warning(insecure)
         print(_banner(settings, startup.address(settings.host, settings.port), with_worker=with_worker), flush=True)
         config = uvicorn.Config(
-            app, host=settings.host, port=settings.port, log_level="info", ws="server.http.ws_protocol:WebSocketProtocol"
+            app,
+            host=settings.host,
+            port=settings.port,
+            ws="server.http.ws_protocol:WebSocketProtocol",
+            # uvicorn's lines go through Studio's logging (server/logs.py), at its level.
+            log_config=None,
+            # X-Forwarded-* only from STUDIO_TRUSTED_PROXIES (server/http/proxies.py), not uvicorn's list.
+            proxy_headers=False,
+            log_level=settings.log_level.lower(),
+            timeout_graceful_shutdown=shutdown.GRACE_SECONDS,
         )
-        uvicorn.Server(config).run(sockets=sockets)
+        shutdown.Server(config).run(sockets=sockets)
     finally:
         for sock in sockets:
             sock.close()
@@ -120,10 +132,7 @@ def _banner(settings: Settings, where: str, *, with_worker: bool) -> str:
 
 
 def _work(settings: Settings) -> None:
-    import signal
-    import threading
-
-    from server import startup
+    from server import shutdown, startup
     from server.db.engine import bind
     from server.logs import logging_config
     from server.services import build_services
@@ -135,13 +144,12 @@ def _work(settings: Settings) -> None:
             "In single-process mode `studio serve` runs the worker itself."
         )
     startup.check(settings, data_dir=True, redis=True)
-    logging_config().configure()  # as `studio serve` logs (there Litestar applies it)
+    startup.check_log_file(settings)
+    startup.check_schema(settings)
+    logging_config(settings).configure()  # as `studio serve` logs (there Litestar applies it)
     bind(settings.resolved_database_url)
     runtime = WorkerRuntime(build_services(settings), embedded=False)
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
     worker = start_worker(runtime)
     print(f"Studio worker {runtime.context.worker_id} on {', '.join(settings.comfy_urls)}", flush=True)
-    stop.wait()
+    shutdown.wait_for_signal()
     worker.stop()

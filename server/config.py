@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 from pathlib import Path
-from typing import Annotated, Any, Collection, Mapping
+from typing import Annotated, Any, Collection, Literal, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
@@ -51,6 +52,15 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     secret: str = ""
     link_seconds: Positive = 24 * 3600
     max_queued: Positive | None = None
+    # Logs (server/logs.py): the level, text or one JSON object a line, and a file besides
+    # stderr (empty: none), rotated when it reaches log_file_max_bytes.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    log_file: str = ""
+    log_file_max_bytes: Positive = 10 * 1024 * 1024
+    # Peers (addresses or CIDR ranges) whose X-Forwarded-* headers Studio believes: its reverse
+    # proxy (server/http/proxies.py). Empty: nobody's.
+    trusted_proxies: list[str] = msgspec.field(default_factory=list)
 
     @property
     def data_path(self) -> Path:
@@ -96,6 +106,11 @@ ENV_VARS: dict[str, str] = {
     "STUDIO_SECRET": "secret",
     "STUDIO_LINK_SECONDS": "link_seconds",
     "STUDIO_MAX_QUEUED": "max_queued",
+    "STUDIO_LOG_LEVEL": "log_level",
+    "STUDIO_LOG_FORMAT": "log_format",
+    "STUDIO_LOG_FILE": "log_file",
+    "STUDIO_LOG_FILE_MAX_BYTES": "log_file_max_bytes",
+    "STUDIO_TRUSTED_PROXIES": "trusted_proxies",
 }
 _FIELD_TO_ENV = {field: env for env, field in ENV_VARS.items()}
 # Settings that are also command-line flags; every other one is an environment variable only.
@@ -108,7 +123,7 @@ FLAGS: dict[str, str] = {
     "comfy_urls": "--comfy-url",
     "workflows_dir": "--workflows-dir",
 }
-_LIST_FIELDS = {"comfy_urls", "allowed_hosts", "allowed_origins"}
+_LIST_FIELDS = {"comfy_urls", "allowed_hosts", "allowed_origins", "trusted_proxies"}
 _DATABASE_SCHEMES = ("sqlite:///", "postgres://", "postgresql://")
 _URL_SCHEMES = {"redis_url": ("redis://", "rediss://", "unix://"), "comfy_urls": ("http://", "https://")}
 
@@ -133,6 +148,7 @@ def load_settings(
         raise ConfigError(_explain(exc, raw, flags)) from None
     _check_urls(settings, flags)
     _check_origins(settings)
+    _check_proxies(settings)
     return settings
 
 
@@ -196,3 +212,14 @@ def _check_origins(settings: Settings) -> None:
                 f"Invalid setting STUDIO_ALLOWED_ORIGINS: {origin!r} is not an origin; "
                 "give scheme, host and port only, e.g. https://studio.example.com or http://localhost:3000."
             )
+
+
+def _check_proxies(settings: Settings) -> None:
+    for proxy in settings.trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"Invalid setting STUDIO_TRUSTED_PROXIES: {proxy!r} is neither an IP address nor a CIDR range "
+                "(comma-separated, e.g. 127.0.0.1,10.0.0.0/8)."
+            ) from None

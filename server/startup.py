@@ -82,6 +82,32 @@ def check(settings: Settings, *, data_dir: bool, redis: bool) -> None:
     asyncio.run(_check_services(settings, redis=redis))
 
 
+def check_schema(settings: Settings) -> None:
+    """Refuse a database a newer Studio migrated: this code would misread, or damage, its tables."""
+    from server.db.migrate import unknown_migrations
+
+    url = settings.resolved_database_url
+    if newer := asyncio.run(unknown_migrations(url)):
+        raise ConfigError(
+            f"The database at {display_url(url)} was migrated by a newer Studio (migration {newer[-1]}); "
+            "run that version, or restore a backup."
+        )
+
+
+def check_log_file(settings: Settings) -> None:
+    """A log file Studio cannot write is one sentence, not the logging module's traceback."""
+    if not settings.log_file:
+        return
+    try:
+        with open(settings.log_file, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise ConfigError(
+            f"The log file {settings.log_file} cannot be written ({_reason(exc)}); "
+            f"set {setting_name('log_file')} to a file in a folder Studio can write."
+        ) from None
+
+
 def check_access(settings: Settings) -> str | None:
     """Beyond loopback Studio needs a key to ask for: with none in the (migrated) database it does
     not start, unless --insecure-open says to run open. Returns the warning to log then."""

@@ -12,4 +12,4 @@ log = logging.getLogger("studio.audit")
 def record(actor: Caller | str, action: str, target: str) -> None:
     """`actor`: the caller, or who acted outside the API (the `studio keys` command)."""
     name = actor if isinstance(actor, str) else (actor.name or "(open)")
-    log.info("audit: key=%s action=%s target=%s", name, action, target)
+    log.info("audit: key=%s action=%s target=%s", name, action, target, extra={"key": name, "action": action, "target": target})

@@ -116,7 +116,7 @@ def _on_database(settings: Settings, action: Callable[[Any], Awaitable[Any]]) ->
     from server.logs import logging_config
 
     startup.check(settings, data_dir=not settings.database_url, redis=False)
-    logging_config().configure()  # the audit line of a key made or revoked goes to stderr, as the server's do
+    logging_config(settings).configure()  # the audit line of a key made or revoked goes to stderr, as the server's do
 
     async def main() -> Any:
         await migrate(settings.resolved_database_url)

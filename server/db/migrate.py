@@ -27,6 +27,22 @@ async def migrate(url: str, *, verbose: bool = False) -> None:
         raise RuntimeError(f"Database migration failed: {result.message}\n{output.getvalue()}")
 
 
+async def unknown_migrations(url: str) -> list[str]:
+    """Migrations the database at `url` records that this code does not have, oldest first: a
+    newer Studio migrated it, and this one would misread its tables."""
+    from piccolo.apps.migrations.commands.base import BaseMigrationManager
+    from piccolo.apps.migrations.tables import Migration
+
+    from server.db.piccolo_app import APP_CONFIG
+
+    bind(url)
+    if not await Migration.table_exists():  # a new database: nothing ran yet
+        return []
+    ran = await Migration.select(Migration.name).where(Migration.app_name == APP_CONFIG.app_name).output(as_list=True)
+    known = BaseMigrationManager().get_migration_modules(APP_CONFIG.migrations_folder_path)
+    return sorted(set(ran) - set(known))
+
+
 @contextlib.contextmanager
 def _runner_uses(engine: Engine) -> Iterator[None]:
     """Piccolo's runner takes no engine: it, and each migration, looks `DB` up in the module that

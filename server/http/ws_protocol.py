@@ -15,6 +15,10 @@ from __future__ import annotations
 from uvicorn._types import ASGISendEvent
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
+from server.events.schemas import CLOSE_GOING_AWAY
+
+GOING_AWAY_REASON = "Studio is shutting down."
+
 
 class WebSocketProtocol(WebSocketsSansIOProtocol):
     def data_received(self, data: bytes) -> None:
@@ -22,6 +26,18 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
         if not self.handshake_initiated and self.conn.handshake_exc is not None:
             self.transport.write(b"".join(self.conn.data_to_send()))
             self.transport.close()
+
+    def shutdown(self) -> None:
+        """Studio is stopping (server/shutdown.py): an open socket closes with 1001 (going away),
+        the code the event routes use for it, instead of uvicorn's 1012 (service restart)."""
+        if not self.handshake_complete or self.close_sent:
+            super().shutdown()
+            return
+        self.stop_keepalive()
+        self.queue.put_nowait({"type": "websocket.disconnect", "code": CLOSE_GOING_AWAY})
+        self.conn.send_close(CLOSE_GOING_AWAY, GOING_AWAY_REASON)
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        self.transport.close()
 
     async def send(self, message: ASGISendEvent) -> None:
         await super().send(message)

@@ -124,6 +124,7 @@ class JobRunner:
         if self.cancel.is_set():
             return Interrupted(self.prompt_id, None, None)
         self._follower = await self._retrying(lambda: self._submit(graph))
+        log.info("job %s submitted to ComfyUI at %s as prompt %s", self.job.id, self.lane.comfy_url, self.prompt_id)
         await self._set_progress(30)
         return await self._follow(self._follower)
 
@@ -228,6 +229,7 @@ class JobRunner:
                 )
                 shown = [TextOutput(node_id=t.node_id, text=t.text) for t in texts]
                 if await transitions.finish(self.job.id, worker=self.context.worker_id, outputs=outputs, texts=shown):
+                    log.info("job %s finished: %d outputs, %d texts", self.job.id, len(outputs), len(shown))
                     job = await repository.get(self.job.id)
                     if job is not None:
                         self._publish(JobFinished(job_id=job.id, workflow=job.workflow, job=job))
@@ -242,6 +244,7 @@ class JobRunner:
                 await self._fail(outcome.message, failure)
             case Interrupted() if self.cancel.is_set():
                 if await transitions.conclude(self.job.id, worker=self.context.worker_id, status="cancelled"):
+                    log.info("job %s cancelled", self.job.id)
                     self._publish(JobCancelled(job_id=self.job.id, workflow=self.job.workflow))
             case Interrupted():
                 where = f" at node {outcome.node_id} ({outcome.node_type})" if outcome.node_id else ""
@@ -269,6 +272,7 @@ class JobRunner:
     async def _fail(self, error: str, failure: failures.Failure) -> None:
         """failed, and the event that says so."""
         if await transitions.conclude(self.job.id, worker=self.context.worker_id, status="failed", error=error, failure=failure):
+            log.info("job %s failed: %s", self.job.id, error)
             self._publish(JobFailed(job_id=self.job.id, workflow=self.job.workflow, error=error, error_details=failure))
 
     def _publish(self, event: JobEvent) -> None:

@@ -21,6 +21,7 @@ from server.db.engine import disconnect, open_pool
 from server.db.tables import Job as JobRow
 from server.events.schemas import JobFailed
 from server.jobs import failures, repository, transitions
+from server.logs import about_job
 from server.services import Services
 from server.worker.broker import ACTOR, QUEUE, RedisRestarts
 from server.worker.lanes import SLOTS_PER_LANE, Lane, Lanes, borrowed_lane
@@ -56,6 +57,7 @@ class WorkerRuntime:
         self._redis_restarts = RedisRestarts(services.broker)
         self._running: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._sweeper: asyncio.Task[None] | None = None
+        self._stopping = False
 
     @property
     def threads(self) -> int:
@@ -75,6 +77,10 @@ class WorkerRuntime:
 
     async def stop(self) -> None:
         """Leave running jobs as they are: their lanes re-attach to them on the next start."""
+        self._stopping = True
+        for job_id in self._running:
+            with about_job(job_id, self.context.worker_id):
+                log.info("stopping: job %s is left running in ComfyUI, to be re-attached on the next start", job_id)
         tasks = [t for t in [self._sweeper, *self._running.values()] if t is not None]
         for task in tasks:
             task.cancel()
@@ -95,14 +101,19 @@ class WorkerRuntime:
         assert self.lanes is not None, "RuntimeMiddleware starts the runtime before any message is consumed"
         lane = self.lanes.least_busy()
         async with lane.slot():
+            if self._stopping:  # a message taken as the worker stops: its job stays queued for the next
+                log.info("stopping: the message sent for job %s is left; the job stays queued", sent_for)
+                return
             job_id = await transitions.claim_next(
                 worker=self.context.worker_id, lane=lane.id, lease_seconds=self.settings.lease_seconds
             )
             if job_id is None:
                 log.info("the message sent for job %s found no job queued; dropped", sent_for)
                 return
-            self._running[job_id] = asyncio.current_task()  # type: ignore[assignment]
-            await self._tracked(job_id, self._run(lane, job_id, adopt=False))
+            with about_job(job_id, self.context.worker_id):
+                log.info("claimed job %s for ComfyUI at %s", job_id, lane.comfy_url)
+                self._running[job_id] = asyncio.current_task()  # type: ignore[assignment]
+                await self._tracked(job_id, self._run(lane, job_id, adopt=False))
 
     def _track(self, job_id: uuid.UUID, work: Awaitable[bool]) -> None:
         """Work on a job in the background (re-attach, rescue), registered as this process's."""
@@ -113,7 +124,8 @@ class WorkerRuntime:
         when the work sent it back to the queue."""
         task = asyncio.current_task()
         try:
-            requeued = await work
+            with about_job(job_id, self.context.worker_id):
+                requeued = await work
         finally:
             # Once back in the queue, the job may already be claimed again, and registered by
             # another task: that registration stays.
@@ -223,6 +235,10 @@ class RuntimeMiddleware(Middleware):
             raise StartFailed(str(exc)) from exc
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        # Take no more messages: a thread ends once its current one returns (the runtime's stop
+        # ends them at once), and Dramatiq gives what it had fetched back to the broker.
+        for thread in worker.workers:
+            thread.stop()
         self._call(self.runtime.stop())
 
     @staticmethod
