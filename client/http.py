@@ -15,6 +15,7 @@ from client.errors import ClientError, detail_of, key_refused
 from server.access.schemas import ApiKeyInfo, Me
 from server.jobs.schemas import Job, JobCreate, JobFilters, JobPage, RemixRequest
 from server.models.schemas import FOLDERS, ModelLists
+from server.stats.schemas import Stats
 from server.uploads.schemas import UploadInfo
 from server.workflows.schemas import WorkflowInfo
 
@@ -88,6 +89,12 @@ class StudioClient:
     async def keys(self) -> list[ApiKeyInfo]:
         """Every API key, revoked ones too (admins only)."""
         return await self._call("GET", "/api/keys", list[ApiKeyInfo])
+
+    # --- stats -----------------------------------------------------------------------------
+
+    async def stats(self) -> Stats:
+        """The last hour at a glance: throughput, wait and run times, the queue now, ComfyUI lanes."""
+        return await self._call("GET", "/api/stats", Stats)
 
     # --- workflows, models, files ---------------------------------------------------------
 

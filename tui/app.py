@@ -26,6 +26,7 @@ from tui.screens.detail import JobDetailScreen
 from tui.screens.history import HistoryScreen
 from tui.screens.job_form import JobFormScreen
 from tui.screens.queue import QueueScreen
+from tui.screens.stats import StatsScreen
 
 Connection = Literal["connecting", "connected", "disconnected", "refused"]
 # Reconnect delays: quick after a blip, at most every few seconds while Studio is down.
@@ -35,7 +36,7 @@ RETRY_FIRST, RETRY_MAX = 0.5, 4.0
 class StudioApp(App[None]):
     CSS_PATH = "studio.tcss"
     TITLE = "Studio"
-    MODES = {"queue": QueueScreen, "history": HistoryScreen}
+    MODES = {"queue": QueueScreen, "history": HistoryScreen, "stats": StatsScreen}
     DEFAULT_MODE = "queue"
 
     connection: reactive[Connection] = reactive("connecting")

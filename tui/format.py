@@ -52,6 +52,13 @@ def duration(seconds: float) -> str:
     return f"{secs}s"
 
 
+def span(seconds: float | None) -> str:
+    """A measured time: 0.4s, 9.5s, 12s, 3m 04s; "-" when there is none."""
+    if seconds is None:
+        return "-"
+    return f"{seconds:.1f}s" if seconds < 10 else duration(seconds)
+
+
 def elapsed(job: Job, now: datetime.datetime) -> str:
     """Running: since it started; queued: how long it has waited."""
     return duration((now - (job.started_at or job.created_at)).total_seconds())

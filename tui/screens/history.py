@@ -24,10 +24,9 @@ from server.events.schemas import (
     QueueSnapshot,
 )
 from server.jobs.schemas import Job, JobFilters
-from tui.screens.base import StudioScreen
+from tui.screens.base import MainScreen
 from tui.widgets.history.filters import FilterBar
 from tui.widgets.history.table import HistoryTable
-from tui.widgets.top_bar import TopBar
 
 # Rows per request: a screenful or two, so the next page is in before the cursor gets there.
 PAGE = 100
@@ -35,7 +34,8 @@ PAGE = 100
 ARRIVALS_EVERY = 0.2
 
 
-class HistoryScreen(StudioScreen[None]):
+class HistoryScreen(MainScreen):
+    PLACE = "History"
     BINDINGS = [
         Binding("f", "favorite", "Favorite"),
         Binding("d", "delete", "Delete"),
@@ -44,7 +44,6 @@ class HistoryScreen(StudioScreen[None]):
         Binding("ctrl+r", "reload", "Reload"),
         Binding("slash", "search", "Search", show=False),
         Binding("escape", "focus_table", "Table", show=False),
-        Binding("1", "app.switch_mode('queue')", "Queue"),
     ]
     AUTO_FOCUS = "#jobs"
 
@@ -61,7 +60,7 @@ class HistoryScreen(StudioScreen[None]):
         self._arrivals: dict[uuid.UUID, Job] = {}
 
     def compose(self) -> ComposeResult:
-        yield TopBar("History")
+        yield self.top_bar()
         yield FilterBar(id="filters")
         yield HistoryTable(id="jobs")
         yield Static(id="paging")

@@ -11,23 +11,22 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Select, Static
 
 from server.jobs.schemas import ACTIVE_STATUSES, Job
-from tui.screens.base import StudioScreen
+from tui.screens.base import MainScreen
 from tui.widgets.job_table import JobTable
 from tui.widgets.owner_select import OwnerSelect
 from tui.widgets.queue.tables import ActiveTable, RecentTable, queue_places
-from tui.widgets.top_bar import TopBar
 
 # Rows of the active table: running jobs and the head of the queue (the totals count them all).
 SHOWN = 100
 REDRAW_SECONDS = 0.25
 
 
-class QueueScreen(StudioScreen[None]):
+class QueueScreen(MainScreen):
+    PLACE = "Queue"
     BINDINGS = [
         Binding("n", "new_job", "New"),
         Binding("c", "cancel", "Cancel"),
         Binding("r", "remix", "Remix"),
-        Binding("2", "app.switch_mode('history')", "History"),
     ]
     AUTO_FOCUS = "#active"
 
@@ -38,7 +37,7 @@ class QueueScreen(StudioScreen[None]):
         self._can_cancel = False
 
     def compose(self) -> ComposeResult:
-        yield TopBar("Queue")
+        yield self.top_bar()
         with Horizontal(id="queue-bar"):
             yield Static(id="totals", classes="section")
             yield OwnerSelect(id="owner")
