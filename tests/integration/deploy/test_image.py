@@ -1,0 +1,69 @@
+"""The Containerfile: the image builds from a local base, and Studio runs from it against the
+ComfyUI double as a container would (its user, environment, /data and command)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.comfyui_double.double import ComfyDouble
+from tests.integration.deploy import image
+from tests.net import free_port, wait_until_healthy
+
+MB = 1000 * 1000
+# python:3.12-slim, the default base, is about 125 MB: Studio's layers on top of it must stay
+# within the rest of the 250 MB the image may take.
+STUDIO_LAYERS_MAX = 250 * MB - 125 * MB
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+def test_the_image_builds_and_serves_jobs(tmp_path: Path, double: ComfyDouble) -> None:
+    image.require_tools()
+    base = image.local_base()
+    image.build(base)
+
+    studio_layers = image.size(image.IMAGE) - image.size(base)
+    assert studio_layers < STUDIO_LAYERS_MAX, f"Studio's layers take {studio_layers / MB:.0f} MB"
+    settings = image.config(image.IMAGE)
+    assert (settings.entrypoint, settings.cmd, settings.user) == (["studio"], ["serve"], "studio")
+    assert settings.env["STUDIO_DATA_DIR"] == "/data" and settings.env["STUDIO_HOST"] == "0.0.0.0"
+    assert settings.healthcheck[0] == "CMD"
+
+    root = image.export_root(image.IMAGE, tmp_path / "root")
+    # On 0.0.0.0 Studio wants a key: the first one made in /data before the first start.
+    key = image.run_once(root, settings, {}, ["studio", "keys", "create", "admin", "--admin"]).split()[0]
+    assert key.startswith("studio_")
+
+    port = free_port()
+    env = {"STUDIO_PORT": str(port), "STUDIO_COMFY_URL": double.url}
+    log = tmp_path / "studio.log"
+    with image.running(root, settings, env, log) as process:
+        url = f"http://127.0.0.1:{port}"
+        assert wait_until_healthy(url, timeout=60), log.read_text()[-3000:]
+        image.run_once(root, settings, env, settings.healthcheck[1:])  # the HEALTHCHECK passes, with no curl
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=10) as http:
+            submitted = http.post("/api/jobs", json={"workflow": "text_to_image", "params": {"prompt": "a red fox"}})
+            assert submitted.status_code == 202, submitted.text
+            job = _finished(http, submitted.json()["id"], log)
+            output = http.get(job["outputs"][0]["url"])
+            assert output.status_code == 200 and output.content.startswith(b"\x89PNG")
+            assert (root / "data" / "outputs").is_dir()  # kept in the /data volume
+            metrics = http.get("/metrics")
+            if metrics.status_code != 404:  # GET /metrics is issue 11's item 4
+                assert metrics.status_code == 200 and 'workflow="text_to_image"' in metrics.text
+    assert process.returncode == 0, f"Studio did not stop cleanly on SIGTERM: {log.read_text()[-3000:]}"
+
+
+def _finished(http: httpx.Client, job_id: str, log: Path) -> dict:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        job = http.get(f"/api/jobs/{job_id}").json()
+        if job["status"] in ("finished", "failed", "cancelled"):
+            assert job["status"] == "finished", job
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} did not finish: {log.read_text()[-3000:]}")
