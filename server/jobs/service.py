@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import uuid
 from typing import Any
 
@@ -26,6 +27,8 @@ from server.uploads import repository as uploads
 from server.workflows.manifest import ModelParam, SeedParam, Workflow
 from server.workflows.params import dimensions, resolve, with_seed
 from server.workflows.registry import WorkflowRegistry
+
+log = logging.getLogger(__name__)
 
 # Parameters with a column of their own, for filtering, display and the original system's API.
 COLUMN_PARAMS = ("prompt", "negative_prompt", "model", "aspect_ratio", "batch_size", "steps", "cfg", "sampler", "scheduler", "denoise")
@@ -89,6 +92,7 @@ class JobService:
             },
         )
         job = await limits.admit_job(caller, self.settings, insert)
+        log.info("accepted job %s (%s) of %s", job.id, job.workflow, job.owner or "(no key)", extra={"job_id": str(job.id)})
         self._publish(job, JobCreated(job_id=job.id, workflow=job.workflow, job=job))
         await self.events.flush()  # job.created goes out before any worker can report on the job
         await self.queue.enqueue(job.id)
