@@ -24,9 +24,11 @@ test: $(STAMP)
 migrate: $(STAMP)
 	$(BIN)/studio migrate
 
-# Re-pin after editing dependencies in pyproject.toml (needs `pip install uv`).
+# Re-pin after editing dependencies in pyproject.toml (needs `pip install uv`). The container's
+# lock is the runtime part of the first, at the same versions and hashes.
 lock:
 	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+	uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -c requirements.lock -o requirements-runtime.lock
 
 # Speed figures (README "measured" sections); each script prints its own table. The history
 # bench fills a million rows first: several minutes in all on a small machine. The pipeline's
