@@ -3,9 +3,9 @@
 Facts of the machines this runs on: `podman run` fails in the sandbox (crun cannot set rlimits),
 so the image's files are exported and run with chroot in a mount and PID namespace of their own
 (`unshare`: the mounts and every process go when it ends). No registry is reachable, so the base
-is made locally: Debian bookworm (python3 3.11) by mmdebstrap, cached in BASE_DIR and as a podman
-image, because it takes a minute or two; podman's layer cache makes a rebuild of unchanged layers
-take seconds.
+is made locally: Debian bookworm (python3 3.11) by mmdebstrap, as slim as python:3.12-slim (no
+perl, documentation or translations), cached in BASE_DIR and as a podman image, because it takes a
+minute or two; podman's layer cache makes a rebuild of unchanged layers take seconds.
 """
 
 from __future__ import annotations
@@ -25,8 +25,17 @@ from pathlib import Path
 from tests.common.paths import REPO
 from tests.common.services import require_service
 
-BASE_DIR = Path("/var/tmp/studio-test-base")
-BASE_IMAGE = "localhost/studio-test-base:bookworm"
+BASE_DIR = Path("/var/tmp/studio-test-base-slim")
+BASE_IMAGE = "localhost/studio-test-base:bookworm-slim"
+# What a runtime does not need, left out of the base: perl (usrmerge pulls it in unless the
+# merged-usr hook sets up /usr), and every package's documentation (but its copyright), manual
+# pages and translations. mmdebstrap already empties apt's lists and caches.
+SLIM = [
+    "--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr",
+    "--dpkgopt=path-exclude=/usr/share/doc/*",
+    "--dpkgopt=path-include=/usr/share/doc/*/copyright",
+    *(f"--dpkgopt=path-exclude=/usr/share/{folder}/*" for folder in ("man", "info", "locale", "lintian")),
+]
 IMAGE = "localhost/studio-test:latest"
 
 
@@ -54,7 +63,7 @@ def local_base() -> str:
         if not tar.exists():
             partial = BASE_DIR / "base.tar.partial"
             subprocess.run(
-                ["mmdebstrap", "--quiet", "--variant=minbase", "--format=tar",
+                ["mmdebstrap", "--quiet", "--variant=minbase", "--format=tar", *SLIM,
                  "--include=python3,python3-venv,ca-certificates",
                  "--customize-hook=cat /etc/ssl/certs/ca-certificates.crt > \"$1/etc/ssl/certs/ca-certificates.crt\"",
                  "bookworm", str(partial)],
