@@ -118,7 +118,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             retention(settings, services.storage),
             *([worker] if with_worker else []),
         ],
-        # The proxy's headers first (the guard checks the public name), then the guard: a refused
+        # Metrics outermost; then the proxy's headers (the guard checks the public name), then the guard: a refused
         # page learns nothing, not even whether a key is needed.
         middleware=[
             RequestMetrics(services.metrics),  # outermost: refused requests count too

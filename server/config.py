@@ -123,6 +123,8 @@ FLAGS: dict[str, str] = {
     "comfy_urls": "--comfy-url",
     "workflows_dir": "--workflows-dir",
 }
+# Settings whose few words are taken in any case, as the field spells them.
+_CASELESS = {"log_level": str.upper, "log_format": str.lower}
 _LIST_FIELDS = {"comfy_urls", "allowed_hosts", "allowed_origins", "trusted_proxies"}
 _DATABASE_SCHEMES = ("sqlite:///", "postgres://", "postgresql://")
 _URL_SCHEMES = {"redis_url": ("redis://", "rediss://", "unix://"), "comfy_urls": ("http://", "https://")}
@@ -142,6 +144,9 @@ def load_settings(
         if (value := environ.get(env)) is not None and value != "":
             raw[field] = [part.strip() for part in value.split(",") if part.strip()] if field in _LIST_FIELDS else value
     raw.update({key: value for key, value in (overrides or {}).items() if value is not None})
+    for field, case in _CASELESS.items():  # `info` as well as `INFO`, `JSON` as well as `json`
+        if isinstance(raw.get(field), str):
+            raw[field] = case(raw[field])
     try:
         settings = msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:

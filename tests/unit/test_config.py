@@ -86,3 +86,10 @@ def test_cli_refuses_to_start_with_a_bad_setting() -> None:
 def test_cli_help() -> None:
     result = subprocess.run([sys.executable, "-m", "studio", "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "serve" in result.stdout and "migrate" in result.stdout
+
+
+def test_the_log_level_and_format_are_taken_in_any_case() -> None:
+    settings = load_settings({"STUDIO_LOG_LEVEL": "warning", "STUDIO_LOG_FORMAT": "JSON"})
+    assert (settings.log_level, settings.log_format) == ("WARNING", "json")
+    with pytest.raises(ConfigError, match="STUDIO_LOG_LEVEL"):
+        load_settings({"STUDIO_LOG_LEVEL": "loud"})
