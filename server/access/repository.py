@@ -55,11 +55,9 @@ async def by_prefix(prefix: str) -> StoredKey | None:
     return StoredKey(info=_to_info(row), secret=StoredSecret(row["salt"], row["key_hash"]))
 
 
-async def listed(*, include_revoked: bool = True) -> list[ApiKeyInfo]:
-    query = KeyRow.select().order_by(KeyRow.created_at)
-    if not include_revoked:
-        query = query.where(KeyRow.revoked_at.is_null())
-    return [_to_info(row) for row in await query]
+async def listed() -> list[ApiKeyInfo]:
+    """Every key, revoked ones too, oldest first."""
+    return [_to_info(row) for row in await KeyRow.select().order_by(KeyRow.created_at)]
 
 
 async def active_named(name: str) -> ApiKeyInfo | None:
