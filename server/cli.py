@@ -102,7 +102,7 @@ def _serve(settings: Settings, *, with_worker: bool) -> None:
         app = create_app(settings, with_worker=with_worker)
         if insecure:  # logged once Litestar has set up logging (create_app)
             logging.getLogger("studio.access").warning(insecure)
-        print(_banner(settings, startup.address(settings.host, settings.port), with_worker=with_worker), flush=True)
+        _announce(_banner(settings, startup.address(settings.host, settings.port), with_worker=with_worker))
         config = uvicorn.Config(
             app,
             host=settings.host,
@@ -119,6 +119,13 @@ def _serve(settings: Settings, *, with_worker: bool) -> None:
     finally:
         for sock in sockets:
             sock.close()
+
+
+def _announce(line: str) -> None:
+    """One write for the line and its newline: print() makes two, and a log line from Studio's
+    logging thread (same terminal or file) could land between them."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
 
 
 def _banner(settings: Settings, where: str, *, with_worker: bool) -> str:
@@ -150,6 +157,6 @@ def _work(settings: Settings) -> None:
     bind(settings.resolved_database_url)
     runtime = WorkerRuntime(build_services(settings), embedded=False)
     worker = start_worker(runtime)
-    print(f"Studio worker {runtime.context.worker_id} on {', '.join(settings.comfy_urls)}", flush=True)
+    _announce(f"Studio worker {runtime.context.worker_id} on {', '.join(settings.comfy_urls)}")
     shutdown.wait_for_signal()
     worker.stop()
