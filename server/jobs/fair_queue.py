@@ -80,16 +80,17 @@ async def in_order(live: Combinable, shown: Combinable, *, limit: int) -> list[u
     return [row["id"] for row in rows]
 
 
-async def take_next(live: Combinable, changes: dict[Any, Any]) -> uuid.UUID | None:
+async def take_next(live: Combinable, changes: dict[Any, Any]) -> dict[str, Any] | None:
     """Apply `changes` to the first queued job in fair order, in one UPDATE guarded by the job
-    still being queued; its id, or None when no job is queued."""
+    still being queued; the row as changed (every column), or None when no job is queued."""
     # PostgreSQL: a worker skips the row another one is taking instead of waiting to lose it.
     lock = " FOR UPDATE OF jobs SKIP LOCKED" if JobRow._meta.db.engine_type == "postgres" else ""
     first = _fair(live, _queued(live), limit=1, lock=lock)
     for _ in range(TAKE_TRIES):
-        rows = await JobRow.update(changes).where(WhereRaw("jobs.id = ({})", first) & _queued(live)).returning(JobRow.id)
+        taken = JobRow.update(changes).where(WhereRaw("jobs.id = ({})", first) & _queued(live))
+        rows = await taken.returning(*JobRow.all_columns())
         if rows:
-            return rows[0]["id"]
+            return rows[0]
         if not await JobRow.exists().where(_queued(live)):
             return None
     return None

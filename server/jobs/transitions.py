@@ -2,6 +2,8 @@
 
 Each is one UPDATE guarded by the state it expects (status, owning worker), so two writers
 racing on one job - a cancel and a claim, two workers after a redelivery - cannot both win.
+Those a worker runs a job through (claim, take over, finish) return the row as they left it
+(UPDATE ... RETURNING), so a job costs no read besides its writes.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import uuid
 from typing import Any, Literal
 
 import msgspec
+from piccolo.columns import JSON
 from piccolo.custom_types import Combinable
 from piccolo.querystring import QueryString
 
@@ -18,7 +21,10 @@ from server.clock import utc_now
 from server.db.tables import Job as JobRow
 from server.jobs import fair_queue, repository
 from server.jobs.failures import Failure
-from server.jobs.schemas import Output, Status, TextOutput
+from server.jobs.schemas import Job, Output, Status, TextOutput
+
+# JSON columns come back from UPDATE ... RETURNING as text on both databases.
+_JSON_COLUMNS = [column._meta.name for column in JobRow._meta.columns if isinstance(column, JSON)]
 
 
 def _lease(seconds: float) -> datetime.datetime:
@@ -35,6 +41,18 @@ def _held_by(worker: str) -> Combinable:
 
 async def _move(job_id: uuid.UUID, changes: dict[Any, Any], condition: Combinable) -> bool:
     return bool(await repository.update_where(job_id, changes, condition=condition))
+
+
+async def _moved(job_id: uuid.UUID, changes: dict[Any, Any], condition: Combinable) -> Job | None:
+    """_move, returning the job as changed."""
+    where = (JobRow.id == job_id) & repository.live() & condition
+    rows = await JobRow.update(changes).where(where).returning(*JobRow.all_columns())
+    return _job(rows[0]) if rows else None
+
+
+def _job(row: dict[str, Any]) -> Job:
+    decoded = {name: msgspec.json.decode(row[name]) for name in _JSON_COLUMNS if isinstance(row[name], str)}
+    return repository._to_job({**row, **decoded})
 
 
 async def cancel_queued(job_id: uuid.UUID) -> bool:
@@ -59,9 +77,15 @@ async def mark_enqueued(job_id: uuid.UUID) -> None:
 
 
 async def claim_next(*, worker: str, lane: str, lease_seconds: float) -> uuid.UUID | None:
+    """claim's job id."""
+    job = await claim(worker=worker, lane=lane, lease_seconds=lease_seconds)
+    return job.id if job else None
+
+
+async def claim(*, worker: str, lane: str, lease_seconds: float) -> Job | None:
     """The next queued job in fair order (server/jobs/fair_queue.py) -> processing, owned by
-    `worker`; its id, or None when no job is queued."""
-    return await fair_queue.take_next(
+    `worker`, as claimed; None when no job is queued."""
+    row = await fair_queue.take_next(
         repository.live(),
         {
             JobRow.status: "processing",
@@ -76,17 +100,19 @@ async def claim_next(*, worker: str, lane: str, lease_seconds: float) -> uuid.UU
             JobRow.error: None,
         },
     )
+    return _job(row) if row else None
 
 
-async def take_over(job_id: uuid.UUID, *, worker: str, lane: str, lease_seconds: float, expired_only: bool) -> bool:
-    """Adopt a processing job of `lane` whose worker is gone (lease expired, or a restart)."""
+async def take_over(job_id: uuid.UUID, *, worker: str, lane: str, lease_seconds: float, expired_only: bool) -> Job | None:
+    """Adopt a processing job of `lane` whose worker is gone (lease expired, or a restart); the
+    job as taken, or None."""
     condition = (JobRow.status == "processing") & (JobRow.lane == lane)
     if expired_only:
         condition &= _expired()
     else:
         # At start-up every job of the lane is a gone process's, but those `worker` claimed since.
         condition &= JobRow.worker != worker
-    return await _move(job_id, {JobRow.worker: worker, JobRow.lease_expires_at: _lease(lease_seconds)}, condition)
+    return await _moved(job_id, {JobRow.worker: worker, JobRow.lease_expires_at: _lease(lease_seconds)}, condition)
 
 
 async def renew_lease(job_id: uuid.UUID, *, worker: str, lease_seconds: float) -> bool | None:
@@ -110,17 +136,19 @@ async def conclude(
 ) -> bool:
     """processing -> failed (with the sentence and the typed failure) | cancelled, only by the
     worker that holds the job."""
-    return await _end(job_id, worker, status, {JobRow.error: error, JobRow.error_details: msgspec.to_builtins(failure)})
+    changes = {JobRow.error: error, JobRow.error_details: msgspec.to_builtins(failure)}
+    return await _move(job_id, _ended(status, changes), _held_by(worker))
 
 
-async def finish(job_id: uuid.UUID, *, worker: str, outputs: list[Output], texts: list[TextOutput]) -> bool:
+async def finish(job_id: uuid.UUID, *, worker: str, outputs: list[Output], texts: list[TextOutput]) -> Job | None:
+    """processing -> finished with the outputs, only by the worker that holds the job; the job
+    as finished (what job.finished carries), or None."""
     changes = {JobRow.outputs: msgspec.to_builtins(outputs), JobRow.texts: msgspec.to_builtins(texts), JobRow.progress: 100}
-    return await _end(job_id, worker, "finished", changes)
+    return await _moved(job_id, _ended("finished", changes), _held_by(worker))
 
 
-async def _end(job_id: uuid.UUID, worker: str, status: Status, changes: dict[Any, Any]) -> bool:
-    ended = {JobRow.status: status, JobRow.finished_at: utc_now(), JobRow.lease_expires_at: None}
-    return await _move(job_id, {**ended, **changes}, _held_by(worker))
+def _ended(status: Status, changes: dict[Any, Any]) -> dict[Any, Any]:
+    return {JobRow.status: status, JobRow.finished_at: utc_now(), JobRow.lease_expires_at: None, **changes}
 
 
 async def requeue(job_id: uuid.UUID, *, worker: str | None) -> bool:
