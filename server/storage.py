@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import AsyncIterable
 from pathlib import Path
 from typing import Literal
 
@@ -34,13 +35,31 @@ class LocalStorage:
         return candidate
 
     def write(self, area: Area, name: str, data: bytes) -> Path:
-        target = self.path(area, name)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # Write then rename, so a reader never serves half a file.
-        partial = target.with_name(f".{target.name}.part")
+        target, partial = self._partial(area, name)
         partial.write_bytes(data)
         partial.replace(target)
         return target
+
+    async def write_chunks(self, area: Area, name: str, chunks: AsyncIterable[bytes]) -> tuple[Path, int]:
+        """Write a file as its chunks arrive, never whole in memory; the file and its size."""
+        target, partial = self._partial(area, name)
+        size = 0
+        try:
+            with partial.open("wb") as file:
+                async for chunk in chunks:
+                    size += file.write(chunk)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        partial.replace(target)
+        return target, size
+
+    def _partial(self, area: Area, name: str) -> tuple[Path, Path]:
+        """The file for `name` and the one it is written to first: renamed into place once
+        complete, so a reader never serves half a file."""
+        target = self.path(area, name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target, target.with_name(f".{target.name}.part")
 
     def delete(self, area: Area, name: str) -> None:
         try:
