@@ -1,7 +1,9 @@
 """A lane: one ComfyUI instance, its HTTP client, one socket, and two job slots.
 
 Two slots keep the GPU busy: while one prompt runs, the next already waits inside ComfyUI,
-and never more than one waits, so a cancel always knows where its prompt is.
+and never more than one waits, so a cancel always knows where its prompt is. A job gives its slot
+back as soon as ComfyUI is done with its prompt (Slot.release): storing its outputs must not hold
+up the next prompt.
 """
 
 from __future__ import annotations
@@ -42,14 +44,43 @@ class Lane:
         await self.session.close()
         await self.client.aclose()
 
-    @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
+    async def take_slot(self) -> Slot:
+        """Wait for a free slot; its holder releases it."""
         self.load += 1
         try:
-            async with self._slots:
-                yield
-        finally:
+            await self._slots.acquire()
+        except BaseException:
             self.load -= 1
+            raise
+        return Slot(self)
+
+    def _free(self) -> None:
+        self._slots.release()
+        self.load -= 1
+
+
+class Slot:
+    """A lane slot held by one job, from before its claim until its prompt has left ComfyUI;
+    leaving a `with slot:` block releases it, if nothing did earlier."""
+
+    def __init__(self, lane: Lane) -> None:
+        self.lane = lane
+        self._released = asyncio.Event()
+
+    def release(self) -> None:
+        """Free the slot for the next job; once only, later calls do nothing."""
+        if not self._released.is_set():
+            self._released.set()
+            self.lane._free()
+
+    async def released(self) -> None:
+        await self._released.wait()
+
+    def __enter__(self) -> Slot:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
 
 class Lanes:

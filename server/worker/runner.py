@@ -1,6 +1,9 @@
 """Runs one claimed job on a lane, from input upload to its final status.
 
-Progress: start 10, inputs uploaded 15, graph built 20, submitted 30, ComfyUI 30-95, done 100.
+Progress: claimed 10, submitted 30, ComfyUI 30-95, done 100. Every change is published at once;
+the row stores the claim's 10 and the end's 100, and in between at most every
+PROGRESS_WRITE_SECONDS: live clients follow events, the stored value only serves those that
+poll GET /api/jobs.
 """
 
 from __future__ import annotations
@@ -29,11 +32,11 @@ from server.comfy import (
 )
 from server.config import Settings
 from server.events.schemas import JobCancelled, JobEvent, JobFailed, JobFinished, JobProgress, JobStatus
-from server.jobs import failures, repository, transitions
+from server.jobs import failures, transitions
 from server.jobs.ports import EventPublisher, JobSender
 from server.jobs.schemas import Job, TextOutput
 from server.storage import LocalStorage
-from server.worker.lanes import Lane
+from server.worker.lanes import Lane, Slot
 from server.worker.outputs import collect_outputs
 from server.workflows.manifest import ImageParam, Workflow
 from server.workflows.params import fill_graph, resolve, with_seed
@@ -42,9 +45,13 @@ from server.workflows.registry import WorkflowRegistry
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# How often a running job looks for a cancel request, and stores progress at most.
+# How often a running job looks for a cancel request (a read).
 POLL_SECONDS = 0.5
-PROGRESS_WRITE_SECONDS = 0.5
+# How often a running job stores its progress at most: a write per job and period, so fast jobs
+# store none. Nothing else depends on it: the lease is renewed by its own update (_guard), a
+# cancel request is read every POLL_SECONDS, and a restarted worker asks ComfyUI, not the row,
+# where a prompt stands.
+PROGRESS_WRITE_SECONDS = 2.0
 # A followed prompt silent this long is looked up in ComfyUI's /history and /queue, in case its
 # frames went astray; long nodes without progress reports are silent too, so this is only a check.
 SILENCE_CHECK_SECONDS = 10.0
@@ -75,21 +82,24 @@ class Unrunnable(Exception):
 
 
 class JobRunner:
-    def __init__(self, context: WorkerContext, lane: Lane, job: Job) -> None:
+    def __init__(self, context: WorkerContext, lane: Lane, slot: Slot, job: Job) -> None:
         self.context = context
         self.settings = context.settings
         self.lane = lane
+        self.slot = slot
         self.job = job
         self.prompt_id = job.comfy_prompt_id or str(job.id)
         self.cancel = asyncio.Event()
         self._follower: PromptFollower | None = None
         self._progress = job.progress
-        self._progress_written_at = 0.0
+        # The claim (or the last run) stored the progress the job starts with.
+        self._progress_written_at = time.monotonic()
         self._heard_at = time.monotonic()
 
     async def run(self, *, adopt: bool) -> bool:
         """Run the job to its end; True when it went back to the queue instead (ComfyUI lost
-        it): the caller sends it again once it has let go of it."""
+        it): the caller sends it again once it has let go of it. The lane slot is released as
+        soon as ComfyUI is done with the prompt (or never got it)."""
         job = self.job
         self._publish(
             JobStatus(job_id=job.id, workflow=job.workflow, status="processing", progress=self._progress, worker=self.context.worker_id)
@@ -97,7 +107,7 @@ class JobRunner:
         guard = asyncio.create_task(self._guard(), name=f"guard-{self.job.id}")
         try:
             try:
-                outcome = await (self._adopt() if adopt else self._submit_and_follow())
+                outcome = await self._outcome(adopt)
             except ComfyRejected as exc:
                 await self._fail(f"ComfyUI rejected the workflow: {exc}", failures.rejected(exc.error_type, exc.node_errors))
                 return False
@@ -111,6 +121,14 @@ class JobRunner:
         finally:
             guard.cancel()
 
+    async def _outcome(self, adopt: bool) -> Outcome:
+        try:
+            return await (self._adopt() if adopt else self._submit_and_follow())
+        finally:
+            # The prompt is out of ComfyUI's queue: the next job's prompt may go in while this
+            # one's outputs are fetched and stored.
+            self.slot.release()
+
     # --- the two ways in ----------------------------------------------------------
 
     async def _submit_and_follow(self) -> Outcome:
@@ -118,9 +136,7 @@ class JobRunner:
         for name, param in workflow.manifest.params.items():
             if isinstance(param, ImageParam) and values.get(name):
                 values[name] = await self._retrying(lambda n=values[name]: self._upload(n))
-        await self._set_progress(15)
         graph = fill_graph(workflow, values)
-        await self._set_progress(20)
         if self.cancel.is_set():
             return Interrupted(self.prompt_id, None, None)
         self._follower = await self._retrying(lambda: self._submit(graph))
@@ -228,11 +244,10 @@ class JobRunner:
                     lambda: collect_outputs(self.lane.client, self.context.storage, self.job.id, images, socket_images)
                 )
                 shown = [TextOutput(node_id=t.node_id, text=t.text) for t in texts]
-                if await transitions.finish(self.job.id, worker=self.context.worker_id, outputs=outputs, texts=shown):
+                job = await transitions.finish(self.job.id, worker=self.context.worker_id, outputs=outputs, texts=shown)
+                if job is not None:
                     log.info("job %s finished: %d outputs, %d texts", self.job.id, len(outputs), len(shown))
-                    job = await repository.get(self.job.id)
-                    if job is not None:
-                        self._publish(JobFinished(job_id=job.id, workflow=job.workflow, job=job))
+                    self._publish(JobFinished(job_id=job.id, workflow=job.workflow, job=job))
             case Failed():
                 failure = failures.ExecutionError(
                     node_id=outcome.node_id,
@@ -279,8 +294,7 @@ class JobRunner:
         self.context.events.publish(msgspec.structs.replace(event, owner=self.job.owner))
 
     async def _set_progress(self, percent: int, update: ProgressUpdate | None = None) -> None:
-        """Publish progress (the bus throttles it) and store it: every milestone up to 30, then
-        at most every PROGRESS_WRITE_SECONDS."""
+        """Publish progress (the bus throttles it) and store it at most every PROGRESS_WRITE_SECONDS."""
         percent = max(self._progress, min(percent, 99))
         if update is not None:
             self._publish(
@@ -295,7 +309,7 @@ class JobRunner:
             self._publish(JobProgress(job_id=self.job.id, workflow=self.job.workflow, percent=percent))
         self._progress = percent
         now = time.monotonic()
-        if percent > 30 and now - self._progress_written_at < PROGRESS_WRITE_SECONDS:
+        if now - self._progress_written_at < PROGRESS_WRITE_SECONDS:
             return
         self._progress_written_at = now
         await transitions.set_progress(self.job.id, worker=self.context.worker_id, progress=percent)

@@ -21,10 +21,11 @@ from server.db.engine import disconnect, open_pool
 from server.db.tables import Job as JobRow
 from server.events.schemas import JobFailed
 from server.jobs import failures, repository, transitions
+from server.jobs.schemas import Job
 from server.logs import about_job
 from server.services import Services
 from server.worker.broker import ACTOR, QUEUE, RedisRestarts
-from server.worker.lanes import SLOTS_PER_LANE, Lane, Lanes, borrowed_lane
+from server.worker.lanes import SLOTS_PER_LANE, Lane, Lanes, Slot, borrowed_lane
 from server.worker.runner import JobRunner, WorkerContext
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,12 @@ log = logging.getLogger(__name__)
 ACTOR_TIME_LIMIT_MS = 7 * 24 * 3600 * 1000
 # A lane whose worker has not renewed a lease for this many lease periods is not coming back.
 ORPHAN_LEASES = 10
+# Dramatiq's worker_timeout: how long its threads wait for work before looking again. The
+# in-memory queue wakes them at once; Redis is polled, backing off up to this long while idle or
+# while every slot is busy, so a message waits up to it (about half on average) before a worker
+# sees it: short, at the cost of ~100 small Redis calls a second from an idle worker.
+IDLE_MS = 100
+REDIS_IDLE_POLL_MS = 10
 
 
 class WorkerRuntime:
@@ -97,23 +104,31 @@ class WorkerRuntime:
     async def run_message(self, sent_for: uuid.UUID) -> None:
         """A queue message says there is work: once a lane slot is free, claim the next job in
         fair order (server/jobs/fair_queue.py) and run it, whichever job's submit (or requeue)
-        sent the message (`sent_for`); with no job queued, drop the message."""
+        sent the message (`sent_for`); with no job queued, drop the message.
+
+        Returns once the slot is free again, when ComfyUI is done with the job's prompt: the
+        job's ending goes on in its own task while this thread takes the next message."""
         assert self.lanes is not None, "RuntimeMiddleware starts the runtime before any message is consumed"
         lane = self.lanes.least_busy()
-        async with lane.slot():
+        slot = await lane.take_slot()
+        work = asyncio.create_task(self._claim_and_run(lane, slot, sent_for))
+        await slot.released()
+        if work.done():
+            work.result()  # what went wrong before the job ran (a claim that failed) is the message's
+
+    async def _claim_and_run(self, lane: Lane, slot: Slot, sent_for: uuid.UUID) -> None:
+        with slot:
             if self._stopping:  # a message taken as the worker stops: its job stays queued for the next
                 log.info("stopping: the message sent for job %s is left; the job stays queued", sent_for)
                 return
-            job_id = await transitions.claim_next(
-                worker=self.context.worker_id, lane=lane.id, lease_seconds=self.settings.lease_seconds
-            )
-            if job_id is None:
+            job = await transitions.claim(worker=self.context.worker_id, lane=lane.id, lease_seconds=self.settings.lease_seconds)
+            if job is None:
                 log.info("the message sent for job %s found no job queued; dropped", sent_for)
                 return
-            with about_job(job_id, self.context.worker_id):
-                log.info("claimed job %s for ComfyUI at %s", job_id, lane.comfy_url)
-                self._running[job_id] = asyncio.current_task()  # type: ignore[assignment]
-                await self._tracked(job_id, self._run(lane, job_id, adopt=False))
+            with about_job(job.id, self.context.worker_id):
+                log.info("claimed job %s for ComfyUI at %s", job.id, lane.comfy_url)
+                self._running[job.id] = asyncio.current_task()  # type: ignore[assignment]
+                await self._tracked(job.id, self._run(lane, slot, job, adopt=False))
 
     def _track(self, job_id: uuid.UUID, work: Awaitable[bool]) -> None:
         """Work on a job in the background (re-attach, rescue), registered as this process's."""
@@ -135,30 +150,27 @@ class WorkerRuntime:
             await self.context.queue.enqueue(job_id)
 
     async def _adopt(self, lane: Lane, job_id: uuid.UUID, *, expired_only: bool) -> bool:
-        async with lane.slot():
-            taken = await transitions.take_over(
+        with await lane.take_slot() as slot:
+            job = await transitions.take_over(
                 job_id, worker=self.context.worker_id, lane=lane.id,
                 lease_seconds=self.settings.lease_seconds, expired_only=expired_only,
             )
-            if not taken:
+            if job is None:
                 return False
             log.info("re-attaching to job %s on %s", job_id, lane.comfy_url)
-            return await self._run(lane, job_id, adopt=True)
+            return await self._run(lane, slot, job, adopt=True)
 
-    async def _run(self, lane: Lane, job_id: uuid.UUID, *, adopt: bool) -> bool:
+    async def _run(self, lane: Lane, slot: Slot, job: Job, *, adopt: bool) -> bool:
         """Run the job on the lane; True when it went back to the queue (see JobRunner.run)."""
-        job = await repository.get(job_id)
-        if job is None:
-            return False
         try:
-            return await JobRunner(self.context, lane, job).run(adopt=adopt)
+            return await JobRunner(self.context, lane, slot, job).run(adopt=adopt)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            log.exception("job %s crashed the runner", job_id)
+            log.exception("job %s crashed the runner", job.id)
             error, failure = f"Studio's worker failed while running the job: {exc}", failures.WorkerError()
-            if await transitions.conclude(job_id, worker=self.context.worker_id, status="failed", error=error, failure=failure):
-                self.context.events.publish(JobFailed(job_id=job_id, workflow=job.workflow, owner=job.owner, error=error, error_details=failure))
+            if await transitions.conclude(job.id, worker=self.context.worker_id, status="failed", error=error, failure=failure):
+                self.context.events.publish(JobFailed(job_id=job.id, workflow=job.workflow, owner=job.owner, error=error, error_details=failure))
             return False
 
     # --- recovery --------------------------------------------------------------------
@@ -264,7 +276,8 @@ def start_worker(runtime: WorkerRuntime) -> dramatiq.Worker:
     # Dramatiq's CLI emits process_boot; a Worker started in-process must emit it itself, or the
     # TimeLimit middleware (started in after_process_boot) never runs and limits are ignored.
     broker.emit_after("process_boot")
-    worker = dramatiq.Worker(broker, worker_threads=runtime.threads, worker_timeout=100)
+    idle_ms = IDLE_MS if runtime.sole_worker else REDIS_IDLE_POLL_MS
+    worker = dramatiq.Worker(broker, worker_threads=runtime.threads, worker_timeout=idle_ms)
     # Take only what the lanes can run now, so an idle GPU on another host gets the rest.
     worker.queue_prefetch = runtime.threads
     try:

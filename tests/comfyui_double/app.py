@@ -25,6 +25,8 @@ from .state import InterruptRequest, ReceivedPrompt, ServerState
 
 SENSITIVE_EXTRA_DATA_KEYS = ("auth_token_comfy_org", "api_key_comfy_org")
 SERVER_FEATURES = {"supports_preview_metadata": True, "max_upload_size": 104857600}
+# How often a held GET /view looks whether it may answer (settings.hold_views).
+VIEW_HOLD_POLL_SECONDS = 0.02
 # GET /system_stats of the recording server (capture 13).
 SYSTEM_STATS = {
     "system": {
@@ -207,6 +209,8 @@ async def post_history(request: Request[Any, Any, Any]) -> Response[bytes]:
 # -- files ----------------------------------------------------------------------------------------
 @get(["/view", "/api/view"])
 async def view(request: Request[Any, Any, Any]) -> Response[bytes]:
+    while st(request).settings.hold_views:
+        await asyncio.sleep(VIEW_HOLD_POLL_SECONDS)
     query = dict(request.query_params)
     status, path = st(request).files.view_path(query)
     if path is None:

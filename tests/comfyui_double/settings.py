@@ -61,6 +61,8 @@ class DoubleSettings(msgspec.Struct, kw_only=True):
     origin_check: bool = True
     # Scale factor of every upscale model (ImageUpscaleWithModel).
     upscale_model_scale: int = 4
+    # While True, GET /view holds every answer back (a slow /view: outputs ComfyUI made wait to be fetched).
+    hold_views: bool = False
 
     def __post_init__(self) -> None:
         # Fold legacy names into the real folders and reject typos early.
