@@ -7,9 +7,12 @@ Starts the ComfyUI double in its own process (each prompt takes --job-seconds) a
 (a) added latency: the same text_to_image job run one at a time by a bare client (submit,
     follow the socket, fetch the image through /view) and through Studio (POST /api/jobs, wait
     for job.finished on /ws/jobs/{id}); Studio's p50 and p99 minus the bare client's;
-(b) utilisation: --jobs jobs submitted back to back; ComfyUI busy time (execution_start to
+(b) a burst: --jobs jobs submitted at once (back to back, then waited for together), by the bare
+    client straight to ComfyUI and through Studio: ms per job (makespan / jobs) of each and
+    their ratio; and ComfyUI's utilisation under Studio: its busy time (execution_start to
     execution_success of every prompt, from its /history) divided by the makespan (first
-    submit to last job.finished).
+    submit to last job.finished). `--job-seconds 0` makes every prompt take no time: what
+    remains is the bookkeeping of ComfyUI, the client and Studio.
 
 Modes: single (`studio serve`, SQLite, in-memory broker) and scaled (`studio serve --no-worker`
 + `studio worker`, PostgreSQL and Redis on 127.0.0.1). Loopback only; every wait is bounded.
@@ -34,7 +37,7 @@ from websockets.sync.client import connect
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from server.comfy import ComfyClient, ComfySession, Succeeded  # noqa: E402
+from server.comfy import ComfyClient, ComfySession, PromptFollower, Succeeded  # noqa: E402
 from server.workflows.loader import load_workflow  # noqa: E402
 from server.workflows.params import fill_graph, resolve  # noqa: E402
 from tests.comfyui_double.process import ComfyDoubleProcess  # noqa: E402
@@ -64,12 +67,29 @@ async def bare_client_times(comfy_url: str, jobs: int) -> list[float]:
             values, _ = resolve(workflow, {"prompt": "a red fox", "seed": 10_000 + seed})
             began = time.perf_counter()
             follower = await session.submit(fill_graph(workflow, values.values))
-            outcome = await asyncio.wait_for(follower.outcome(), 60)
-            assert isinstance(outcome, Succeeded), outcome
-            for image in outcome.images:
-                await client.view(image.filename, image.subfolder, image.type)
+            await _fetched(client, follower)
             times.append(time.perf_counter() - began)
     return times
+
+
+async def bare_client_burst(comfy_url: str, jobs: int) -> float:
+    """Seconds from the first submit until all `jobs` prompts, submitted at once, are done and
+    their images fetched."""
+    workflow = load_workflow(REPO / "workflows" / "text_to_image")
+    graphs = [fill_graph(workflow, resolve(workflow, {"prompt": "a red fox", "seed": 40_000 + i})[0].values) for i in range(jobs)]
+    async with ComfyClient(comfy_url) as client, ComfySession(client) as session:
+        await session.wait_connected(10)
+        began = time.perf_counter()
+        followers = [await session.submit(graph) for graph in graphs]
+        await asyncio.gather(*(_fetched(client, follower) for follower in followers))
+        return time.perf_counter() - began
+
+
+async def _fetched(client: ComfyClient, follower: PromptFollower) -> None:
+    outcome = await asyncio.wait_for(follower.outcome(), DEADLINE_SECONDS)
+    assert isinstance(outcome, Succeeded), outcome
+    for image in outcome.images:
+        await client.view(image.filename, image.subfolder, image.type)
 
 
 # --- (a) and (b) through Studio ------------------------------------------------------------
@@ -128,7 +148,7 @@ async def drop_postgres(name: str) -> None:
     await admin.close()
 
 
-def run_mode(mode: str, comfy_url: str, args: argparse.Namespace, bare: list[float]) -> None:
+def run_mode(mode: str, comfy_url: str, args: argparse.Namespace, bare: list[float], bare_burst: float) -> None:
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         scratch = None
@@ -155,7 +175,9 @@ def run_mode(mode: str, comfy_url: str, args: argparse.Namespace, bare: list[flo
     print(f"  per job, bare client   p50 {bare_p50:7.1f} ms  p99 {bare_p99:7.1f} ms")
     print(f"  per job, through Studio p50 {p50:7.1f} ms  p99 {p99:7.1f} ms")
     print(f"  added by Studio        p50 {p50 - bare_p50:7.1f} ms  p99 {p99 - bare_p99:7.1f} ms")
-    print(f"  {args.jobs} jobs back to back: ComfyUI busy {busy:.1f} s of {makespan:.1f} s makespan = {ratio:.1%} utilisation")
+    bare_each, each = bare_burst / args.jobs * 1000, makespan / args.jobs * 1000
+    print(f"  {args.jobs} jobs at once, per job: bare client {bare_each:6.1f} ms, through Studio {each:6.1f} ms = {each / bare_each:.2f}x")
+    print(f"  {args.jobs} jobs at once: ComfyUI busy {busy:.1f} s of {makespan:.1f} s makespan = {ratio:.1%} utilisation")
 
 
 async def _migrate(url: str) -> None:
@@ -168,7 +190,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--job-seconds", type=float, default=0.2, help="time ComfyUI spends on each prompt")
     parser.add_argument("--latency-jobs", type=int, default=30, help="jobs run one at a time for (a)")
-    parser.add_argument("--jobs", type=int, default=200, help="jobs submitted back to back for (b)")
+    parser.add_argument("--jobs", type=int, default=200, help="jobs submitted at once for (b)")
     parser.add_argument("--modes", default="single,scaled")
     args = parser.parse_args()
 
@@ -178,8 +200,9 @@ def main() -> None:
         try:
             print(f"ComfyUI double: {args.job_seconds} s per prompt")
             bare = asyncio.run(bare_client_times(double.url, args.latency_jobs))
+            bare_burst = asyncio.run(bare_client_burst(double.url, args.jobs))
             for mode in args.modes.split(","):
-                run_mode(mode, double.url, args, bare)
+                run_mode(mode, double.url, args, bare, bare_burst)
         finally:
             double.stop()
 
