@@ -46,12 +46,22 @@ JOB_ENDS_SECONDS = 10
 QUEUE_MOVES_SECONDS = 30
 
 
+def checks_job(caller: Caller, settings: Settings) -> bool:
+    """Whether a job of `caller`'s is admitted by `admit_job` (a key's limits, the queue cap)."""
+    return _keyed(caller) or settings.max_queued is not None
+
+
+def _keyed(caller: Caller) -> bool:
+    limits = caller.limits
+    return caller.name is not None and any((limits.max_queued, limits.submits_per_minute, limits.gpu_minutes_per_day))
+
+
 async def admit_job(caller: Caller, settings: Settings, insert: Callable[[], Awaitable[T]]) -> T:
     """`insert()`'s result, once the queue and `caller`'s limits have room for one more job;
     TooManyRequests (the key's limits) or Unavailable (the queue is full) with a sentence, and
     nothing inserted, when not."""
     limits = caller.limits
-    keyed = caller.name is not None and any((limits.max_queued, limits.submits_per_minute, limits.gpu_minutes_per_day))
+    keyed = _keyed(caller)
     cap = settings.max_queued
     if not keyed and cap is None:
         return await insert()

@@ -14,6 +14,10 @@ class JobSender(Protocol):
     async def enqueue(self, job_id: uuid.UUID) -> None:
         """Hand the job to the workers. Never raises: a job not sent stays queued and is sent again."""
 
+    async def send_all(self, job_ids: list[uuid.UUID]) -> None:
+        """Hand jobs just stored (their insert recorded the send) to the workers. Never raises:
+        a job not sent is marked so, and the recovery sweep's next look sends it again."""
+
 
 class EventPublisher(Protocol):
     def publish(self, event: JobEvent) -> None:

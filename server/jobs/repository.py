@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 import msgspec
-from piccolo.columns import BigInt, Column, Integer, Varchar
+from piccolo.columns import JSON, BigInt, Column, Integer, Varchar
 from piccolo.columns.combination import WhereRaw
 from piccolo.custom_types import Combinable
 from piccolo.query.functions.aggregate import Count
@@ -47,12 +47,31 @@ def _to_job(row: dict[str, Any]) -> Job:
     return msgspec.convert({**row, "error_details": failures.from_stored(row["error_details"])}, Job, strict=False)
 
 
+# What an INSERT's RETURNING gives as text: it cannot load JSON like a select's output(load_json=True).
+_JSON_COLUMNS = tuple(column._meta.name for column in JobRow._meta.columns if isinstance(column, JSON))
+
+
 async def insert(values: dict[str, Any]) -> Job:
-    row = JobRow(**values)
-    await JobRow.insert(row)
-    job = await get(row.id)
-    assert job is not None
-    return job
+    """Store a job of these column values; the job as stored."""
+    return (await insert_many([values]))[0]
+
+
+async def insert_many(values: list[dict[str, Any]]) -> list[Job]:
+    """Store one job per dict of column values in one INSERT; the jobs as stored, in that order."""
+    rows = [JobRow(**row) for row in values]
+    stored = await JobRow.insert(*rows).returning(*JobRow.all_columns())
+    by_id = {row["id"]: row for row in stored}  # RETURNING's order is the database's choice
+    return [_to_job(_json_loaded(by_id[row.id])) for row in rows]
+
+
+def _json_loaded(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, **{name: msgspec.json.decode(row[name]) for name in _JSON_COLUMNS if isinstance(row[name], str)}}
+
+
+async def mark_unsent(job_ids: list[uuid.UUID]) -> None:
+    """The queued jobs among `job_ids` were never handed to the workers: the recovery sweep's next
+    look sends them (server/jobs/transitions.py due_for_resend)."""
+    await JobRow.update({JobRow.enqueued_at: None}).where(JobRow.id.is_in(job_ids) & (JobRow.status == "queued"))
 
 
 async def get(job_id: uuid.UUID, *, owner: str | None = None) -> Job | None:

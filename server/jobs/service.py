@@ -17,7 +17,8 @@ from server.config import Settings
 from server.errors import NUL_MESSAGE, BadRequest, Conflict, FieldError, NotFound, echo, has_nul
 from server.jobs import repository, transitions
 from server.jobs.cursor import Cursor, decode_cursor, encode_cursor
-from server.jobs.events import JobCancelled, JobCreated, JobDeleted, JobEvent, JobUpdated
+from server.jobs.events import JobCancelled, JobDeleted, JobEvent, JobUpdated
+from server.jobs.intake import Intake
 from server.jobs.ports import EventPublisher, JobSender
 from server.jobs.schemas import TERMINAL_STATUSES, Job, JobCreate, JobFilters, JobPage, RemixRequest
 from server.jobs.signed import signed_job
@@ -48,8 +49,8 @@ class JobService:
         self.settings = settings  # the queue cap
         self.workflows = workflows
         self.storage = storage
-        self.queue = queue
         self.events = events
+        self.intake = Intake(queue, events)  # job.created and the queue message of each new job
         self.models = models
         self.links = links  # signs the output links of every job this service returns
 
@@ -77,26 +78,25 @@ class JobService:
         if errors:
             raise BadRequest.from_fields(errors, resolved.unlisted)
         width, height = dimensions(workflow, values)
-        insert = functools.partial(
-            repository.insert,
-            {
-                **row,
-                "workflow": workflow.name,
-                "params": request.params,
-                "seed": _seed(workflow, values),
-                "width": width,
-                "height": height,
-                "owner": caller.name,
-                "priority": caller.limits.priority,
-                "remix_of": remix_of,
-            },
-        )
-        job = await limits.admit_job(caller, self.settings, insert)
+        columns = {
+            **row,
+            "workflow": workflow.name,
+            "params": request.params,
+            "seed": _seed(workflow, values),
+            "width": width,
+            "height": height,
+            "owner": caller.name,
+            "priority": caller.limits.priority,
+            "remix_of": remix_of,
+        }
+        if limits.checks_job(caller, self.settings):
+            # Counting and inserting share one serialised transaction: these submits go one at a time.
+            job = await limits.admit_job(caller, self.settings, functools.partial(self.intake.insert_one, columns))
+            await self.intake.dispatch([job])
+        else:
+            job = await self.intake.submit(columns)
         log.info("accepted job %s (%s) of %s", job.id, job.workflow, job.owner or "(no key)", extra={"job_id": str(job.id)})
-        self._publish(job, JobCreated(job_id=job.id, workflow=job.workflow, job=job))
-        await self.events.flush()  # job.created goes out before any worker can report on the job
-        await self.queue.enqueue(job.id)
-        return await self.get(job.id, caller)
+        return signed_job(job, self.links)
 
     async def _check_models(self, workflow: Workflow, values: dict[str, Any]) -> list[FieldError]:
         """Refuse model names ComfyUI does not have. While ComfyUI is unreachable the job is

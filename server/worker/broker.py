@@ -18,7 +18,7 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import AsyncIO, Middleware, Retries, default_middleware
 
 from server.config import Settings
-from server.jobs import transitions
+from server.jobs import repository, transitions
 
 log = logging.getLogger(__name__)
 
@@ -61,15 +61,38 @@ class JobQueue:
     def send(self, job_id: uuid.UUID) -> None:
         self.broker.enqueue(dramatiq.Message(queue_name=QUEUE, actor_name=ACTOR, args=(str(job_id),), kwargs={}, options={}))
 
+    def _send_all(self, job_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+        """Send in order; the ids not sent. After a failure the broker is down: the rest wait too."""
+        for sent, job_id in enumerate(job_ids):
+            try:
+                self.send(job_id)
+            except Exception as exc:  # any broker failure: the row is the truth
+                log.warning("could not send %d jobs to the queue (%s); they will be sent again", len(job_ids) - sent, exc)
+                return job_ids[sent:]
+        return []
+
+    async def _sent_off(self, job_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+        # The in-memory broker only puts the messages in a queue.Queue: no thread hop for that.
+        if isinstance(self.broker, StubBroker):
+            return self._send_all(job_ids)
+        return await anyio.to_thread.run_sync(self._send_all, job_ids)
+
     async def enqueue(self, job_id: uuid.UUID) -> None:
-        """Send, and record when. A broker that is down loses nothing: the job stays queued in
-        the database and the recovery sweep sends it again."""
-        try:
-            await anyio.to_thread.run_sync(self.send, job_id)
-        except Exception as exc:  # any broker failure: the row is the truth
-            log.warning("could not send job %s to the queue (%s); it will be sent again", job_id, exc)
+        """Send again, and record when (the recovery sweep). A broker that is down loses nothing:
+        the job stays queued in the database and the sweep sends it again."""
+        if not await self._sent_off([job_id]):
+            await transitions.mark_enqueued(job_id)
+
+    async def send_all(self, job_ids: list[uuid.UUID]) -> None:
+        """Send jobs just stored, whose insert recorded the send: one thread hop for them all.
+        Those not sent are marked unsent, for the recovery sweep's next look (not the
+        resend_after a sent message gets)."""
+        if not (unsent := await self._sent_off(job_ids)):
             return
-        await transitions.mark_enqueued(job_id)
+        try:
+            await repository.mark_unsent(unsent)
+        except Exception as exc:  # the database is away too: the sweep sends them after resend_after
+            log.warning("could not mark %d unsent jobs (%s)", len(unsent), exc)
 
 
 class RedisRestarts:
