@@ -7,6 +7,7 @@ the first key on, every route but /health needs one.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import time
@@ -41,12 +42,26 @@ class AccessPolicy:
         self.loopback = is_loopback(settings.host)
         self.insecure_open = settings.insecure_open
         self._keys_exist = False  # once true, stays true: keys are revoked, never removed
+        self._looking: asyncio.Future[bool] | None = None  # the look for a first key under way
         self._touched: dict[uuid.UUID, float] = {}
 
     async def keys_required(self) -> bool:
-        if not self._keys_exist:
-            self._keys_exist = await repository.any_exist()
-        return self._keys_exist or not (self.loopback or self.insecure_open)
+        """Whether requests need a key. Until a key exists it is looked for on every request:
+        another process (`studio keys create`) may make the first one, and it applies to the
+        next request. Requests that arrive while a look is under way share its answer, so under
+        load the look costs one query per round trip, not per request, and a key made during a
+        look applies from the next one (a query's time, well under a millisecond)."""
+        if self._keys_exist or not (self.loopback or self.insecure_open):
+            return True
+        if self._looking is None:
+            self._looking = asyncio.ensure_future(repository.any_exist())
+            self._looking.add_done_callback(self._looked)
+        return await asyncio.shield(self._looking)
+
+    def _looked(self, look: asyncio.Future[bool]) -> None:
+        self._looking = None
+        if not look.cancelled() and look.exception() is None:
+            self._keys_exist = look.result()
 
     async def caller(self, key: str | None) -> Caller:
         """The caller `key` stands for (OPEN while no key is needed); Unauthorized with a
