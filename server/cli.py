@@ -108,6 +108,9 @@ def _serve(settings: Settings, *, with_worker: bool) -> None:
             host=settings.host,
             port=settings.port,
             ws="server.http.ws_protocol:WebSocketProtocol",
+            # No permessage-deflate: events are small JSON, and a compressed frame differs per
+            # socket, so it could not be built once for every subscriber (server/events/fanout.py).
+            ws_per_message_deflate=False,
             # uvicorn's lines go through Studio's logging (server/logs.py), at its level.
             log_config=None,
             # X-Forwarded-* only from STUDIO_TRUSTED_PROXIES (server/http/proxies.py), not uvicorn's list.

@@ -8,7 +8,8 @@ from collections.abc import Callable, Collection
 
 from server.access.links import LinkSigner
 from server.events.schemas import Event, encoder
-from server.events.subscription import Subscription
+from server.events.subscription import Outgoing, Subscription
+from server.http.ws_protocol import text_frame
 from server.jobs.signed import Message, signed
 
 EVENTS_MISSED = "Studio's event feed was interrupted: reconnect for a fresh snapshot."
@@ -58,9 +59,10 @@ class Fanout:
         if not targets:
             return
         event = self.present(event)
-        text = encoder.encode(event).decode()  # signed and encoded once for every client
+        data = encoder.encode(event)  # signed, encoded and framed once for every client
+        out = Outgoing(data.decode(), text_frame(data))
         for subscription in targets:
-            subscription.offer(event, text)
+            subscription.offer(event, out)
 
     def present(self, message: Message) -> Message:
         """A job, or an event carrying one, as clients are sent it: its output links signed."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import uuid
 from typing import cast, get_args
 
@@ -32,7 +33,8 @@ from server.events.schemas import (
     is_terminal,
 )
 from server.events.snapshot import job_snapshot, queue_snapshot
-from server.events.subscription import Subscription, event_filter
+from server.events.subscription import Outgoing, Subscription, event_filter
+from server.http.ws_protocol import FRAMES, FrameWriter
 from server.jobs.schemas import TERMINAL_STATUSES, Status
 from server.jobs.service import JobService
 
@@ -142,12 +144,26 @@ async def _stream(socket: WebSocket, subscription: Subscription, seen: dict[uuid
 
 
 async def _write(socket: WebSocket, subscription: Subscription, seen: dict[uuid.UUID, int], until_terminal: bool) -> None:
+    """Writes what the subscription queued; with a FrameWriter (under uvicorn), events that find
+    the queue empty and the socket keeping up are written by the fan-out itself (_write_now)."""
+    frames: FrameWriter | None = (socket.scope.get("extensions") or {}).get(FRAMES)
+    if frames is not None:
+        subscription.direct = functools.partial(_write_now, frames, seen, until_terminal)
     with contextlib.suppress(*_GONE):
-        while (item := await subscription.get()) is not None:
-            event, text = item
+        while True:
+            if frames is not None:
+                # Before taking the next message, so it is written as soon as taken: nothing the
+                # fan-out writes meanwhile can overtake it.
+                await frames.drain()
+            if (item := await subscription.get()) is None:
+                break
+            event, out = item
             if _already_in_snapshot(event, seen):
                 continue
-            await socket.send_text(text)
+            if frames is not None:
+                frames.write(out.frame)
+            else:
+                await socket.send_text(out.text)
             if until_terminal and isinstance(event, JobDeleted):  # a queued job deleted: nothing more will come
                 await socket.close(CLOSE_NO_JOB, f"Job {event.job_id} was deleted.")
                 return
@@ -164,6 +180,19 @@ async def _write(socket: WebSocket, subscription: Subscription, seen: dict[uuid.
             await socket.close(CLOSE_BEHIND, subscription.resync_reason)
         else:
             await socket.close(CLOSE_GOING_AWAY, "Studio is shutting down.")
+
+
+def _write_now(frames: FrameWriter, seen: dict[uuid.UUID, int], until_terminal: bool, event: Event, out: Outgoing) -> bool:
+    """The subscription's direct writer: False queues the event for the writer task (the client
+    is behind, or the event ends a /ws/jobs stream, which takes a close after it)."""
+    if _already_in_snapshot(event, seen):
+        return True
+    if not frames.ready() or (until_terminal and (is_terminal(event) or isinstance(event, JobDeleted))):
+        return False
+    frames.write(out.frame)
+    if is_terminal(event):
+        seen.pop(event.job_id, None)  # as in _write
+    return True
 
 
 def _already_in_snapshot(event: Event, seen: dict[uuid.UUID, int]) -> bool:

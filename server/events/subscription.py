@@ -1,5 +1,6 @@
 """One client's bounded queue: a slow client loses intermediate progress, never a status change;
-and the filters of /ws/events that decide what enters it."""
+and the filters of /ws/events that decide what enters it. A client that keeps up skips the queue:
+its socket's `direct` writer takes each event as the fan-out offers it."""
 
 from __future__ import annotations
 
@@ -8,22 +9,37 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 
+import msgspec
+
 from server.events.schemas import Event, QueueTotals
 from server.jobs.schemas import Status
 
-# Queued messages per client; entries share the encoded text, so a full queue is small. Progress
+# Queued messages per client; entries share the encoded message, so a full queue is small. Progress
 # and previews coalesce per job, so only status and terminal events fill it: a client that has
 # stopped reading altogether.
 CAPACITY = 4096
 TOO_FAR_BEHIND = "Too far behind: reconnect for a fresh snapshot."
 
 
-class _Entry:
-    __slots__ = ("event", "text")
+class Outgoing(msgspec.Struct, frozen=True):
+    """An event as every client is sent it, encoded once by the fan-out."""
 
-    def __init__(self, event: Event, text: str) -> None:
+    text: str
+    # The same text as a whole WebSocket frame, for sockets written to directly (FrameWriter).
+    frame: bytes
+
+
+# Takes an event now, in the fan-out's call, or returns False to have it queued (the client is
+# behind, or the event needs the writer task, which may close the socket after it).
+Direct = Callable[[Event, Outgoing], bool]
+
+
+class _Entry:
+    __slots__ = ("event", "out")
+
+    def __init__(self, event: Event, out: Outgoing) -> None:
         self.event = event
-        self.text = text
+        self.out = out
 
 
 class Subscription:
@@ -53,27 +69,32 @@ class Subscription:
         # The queued droppable entry of each (kind, job), updated in place by newer ones.
         self._latest: dict[tuple[type, uuid.UUID | None], _Entry] = {}
         self._ready = asyncio.Event()
+        # Set by the client's writer once the snapshot is out; tried only while nothing is
+        # queued, so what it takes never overtakes what waits.
+        self.direct: Direct | None = None
 
-    def offer(self, event: Event, text: str) -> None:
+    def offer(self, event: Event, out: Outgoing) -> None:
         if self.closed or not self.accepts(event):
+            return
+        if not self._entries and self.direct is not None and self.direct(event, out):
             return
         if event.droppable:
             key = _key(event)
             if (entry := self._latest.get(key)) is not None:
-                entry.event, entry.text = event, text
+                entry.event, entry.out = event, out
                 return
             if len(self._entries) >= self.capacity:
                 return
-            entry = self._latest[key] = _Entry(event, text)
+            entry = self._latest[key] = _Entry(event, out)
         else:
             if len(self._entries) >= self.capacity and not self._evict_droppable():
                 self.close(resync_reason=TOO_FAR_BEHIND)
                 return
-            entry = _Entry(event, text)
+            entry = _Entry(event, out)
         self._entries.append(entry)
         self._ready.set()
 
-    async def get(self) -> tuple[Event, str] | None:
+    async def get(self) -> tuple[Event, Outgoing] | None:
         """The next message, oldest first; None once the subscription is closed."""
         while not self._entries:
             if self.closed:
@@ -83,7 +104,7 @@ class Subscription:
         entry = self._entries.popleft()
         if entry.event.droppable:
             del self._latest[_key(entry.event)]
-        return entry.event, entry.text
+        return entry.event, entry.out
 
     def close(self, *, resync_reason: str | None = None, revoked: bool = False) -> None:
         self.resync_reason = self.resync_reason or resync_reason
