@@ -36,6 +36,8 @@ log = logging.getLogger("studio.events")
 
 # Progress and previews: at most this often per job (~10 a second).
 DROPPABLE_INTERVAL = 0.1
+# Events sent in one round trip at most, when they queue up faster than they are sent.
+BATCH = 256
 _DROPPABLE = tuple(kind for kind in typing.get_args(JobEvent) if kind.droppable)
 
 
@@ -117,31 +119,47 @@ class EventBus:
         loop = asyncio.get_running_loop()
         assert self._outbox is not None
         while True:
-            for event in self._throttle.due(loop.time()):
-                await self._send(event)
+            if due := self._throttle.due(loop.time()):
+                await self._send(due)
             try:
                 async with asyncio.timeout(self._throttle.wait(loop.time())):
-                    item = await self._outbox.get()
+                    items = [await self._outbox.get()]
             except TimeoutError:
                 continue
-            if item is None:
+            # What queued up meanwhile goes in the same round trip (one Redis pipeline), so a
+            # burst costs a few round trips, not one per event.
+            while len(items) < BATCH and not self._outbox.empty():
+                items.append(self._outbox.get_nowait())
+            batch: list[JobEvent] = []
+            reached: list[asyncio.Future[None]] = []
+            stopping = False
+            for item in items:
+                if item is None:
+                    stopping = True
+                    break
+                if isinstance(item, asyncio.Future):
+                    reached.append(item)
+                elif item.droppable:
+                    if self._throttle.offer((type(item), item.job_id), item, loop.time()):
+                        batch.append(item)
+                else:
+                    # A status or terminal event carries the progress: pending progress is stale now.
+                    self._throttle.forget([(kind, item.job_id) for kind in _DROPPABLE])
+                    batch.append(item)
+            if batch:
+                await self._send(batch)
+            for future in reached:
+                if not future.done():  # its caller may have given up waiting
+                    future.set_result(None)
+            if stopping:
                 return
-            if isinstance(item, asyncio.Future):
-                if not item.done():  # its caller may have given up waiting
-                    item.set_result(None)
-            elif item.droppable:
-                if self._throttle.offer((type(item), item.job_id), item, loop.time()):
-                    await self._send(item)
-            else:
-                # A status or terminal event carries the progress: pending progress is stale now.
-                self._throttle.forget([(kind, item.job_id) for kind in _DROPPABLE])
-                await self._send(item)
 
-    async def _send(self, event: JobEvent) -> None:
+    async def _send(self, events: list[JobEvent]) -> None:
         try:
-            if is_terminal(event):
-                self.previews.discard(event.job_id)
-            await self.transport.send(event)
+            for event in events:
+                if is_terminal(event):
+                    self.previews.discard(event.job_id)
+            await self.transport.send(events)
         except Exception:
             # Publishing must never stop a worker; clients see the gap in seq and recover on reconnect.
-            log.exception("Lost %s for job %s.", type(event).__name__, event.job_id)
+            log.exception("Lost %d event(s), the first %s for job %s.", len(events), type(events[0]).__name__, events[0].job_id)

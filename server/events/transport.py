@@ -41,8 +41,8 @@ class Transport(Protocol):
 
     async def stop(self) -> None: ...
 
-    async def send(self, event: JobEvent) -> None:
-        """Assign the next seq of the event's job and deliver the event everywhere."""
+    async def send(self, events: list[JobEvent]) -> None:
+        """Assign each event the next seq of its job and deliver the events everywhere, in this order."""
 
     async def current_seqs(self, job_ids: list[uuid.UUID]) -> list[int]:
         """The last seq assigned for each job (0 when none)."""
@@ -61,16 +61,17 @@ class MemoryTransport:
     async def stop(self) -> None:
         self._receiver = None
 
-    async def send(self, event: JobEvent) -> None:
-        seq = self._seqs.get(event.job_id, 0) + 1
-        # Only an active job's seq is kept, so the dict stays small: snapshots list active jobs
-        # only, and what follows a job's end or deletion (job.updated) needs no order against one.
-        if event.status in ACTIVE_STATUSES and not isinstance(event, JobDeleted):
-            self._seqs[event.job_id] = seq
-        else:
-            self._seqs.pop(event.job_id, None)
-        if self._receiver is not None:
-            self._receiver.dispatch(msgspec.structs.replace(event, seq=seq))
+    async def send(self, events: list[JobEvent]) -> None:
+        for event in events:
+            seq = self._seqs.get(event.job_id, 0) + 1
+            # Only an active job's seq is kept, so the dict stays small: snapshots list active jobs
+            # only, and what follows a job's end or deletion (job.updated) needs no order against one.
+            if event.status in ACTIVE_STATUSES and not isinstance(event, JobDeleted):
+                self._seqs[event.job_id] = seq
+            else:
+                self._seqs.pop(event.job_id, None)
+            if self._receiver is not None:
+                self._receiver.dispatch(msgspec.structs.replace(event, seq=seq))
 
     async def current_seqs(self, job_ids: list[uuid.UUID]) -> list[int]:
         return [self._seqs.get(job_id, 0) for job_id in job_ids]
@@ -119,13 +120,21 @@ class RedisTransport:
             await asyncio.gather(self._listener, return_exceptions=True)
         await self._redis.aclose()
 
-    async def send(self, event: JobEvent) -> None:
-        keys, args = [SEQ_KEY.format(event.job_id)], [self.channel, self._encoder.encode(event), SEQ_TTL_SECONDS]
+    async def send(self, events: list[JobEvent]) -> None:
         try:
-            await self._send(keys=keys, args=args)
+            await self._send_pipelined(events)
         except RedisConnectionError:
             # A pooled connection from before a Redis restart fails once; the next one is fresh.
-            await self._send(keys=keys, args=args)
+            await self._send_pipelined(events)
+
+    async def _send_pipelined(self, events: list[JobEvent]) -> None:
+        # One round trip: Redis runs a pipeline's scripts in order, each one atomic, so the seq
+        # order is still the order in which every host receives the events.
+        async with self._redis.pipeline(transaction=False) as pipeline:
+            for event in events:
+                keys, args = [SEQ_KEY.format(event.job_id)], [self.channel, self._encoder.encode(event), SEQ_TTL_SECONDS]
+                await self._send(keys=keys, args=args, client=pipeline)
+            await pipeline.execute()
 
     async def current_seqs(self, job_ids: list[uuid.UUID]) -> list[int]:
         if not job_ids:
