@@ -6,12 +6,14 @@ Starts the ComfyUI double in its own process (each prompt takes --job-seconds) a
 
 (a) added latency: the same text_to_image job run one at a time by a bare client (submit,
     follow the socket, fetch the image through /view) and through Studio (POST /api/jobs, wait
-    for job.finished on /ws/jobs/{id}); Studio's p50 and p99 minus the bare client's;
+    for its job.finished on a /ws/events socket held throughout, as the bare client holds its
+    ComfyUI socket), a bare job and a Studio job in turn so both see the same load on a shared
+    machine; Studio's p50 and p99 minus the bare client's;
 (b) a burst: --jobs jobs submitted at once (back to back, then waited for together), by the bare
-    client straight to ComfyUI and through Studio: ms per job (makespan / jobs) of each and
-    their ratio; and ComfyUI's utilisation under Studio: its busy time (execution_start to
-    execution_success of every prompt, from its /history) divided by the makespan (first
-    submit to last job.finished). `--job-seconds 0` makes every prompt take no time: what
+    client straight to ComfyUI and through Studio, one after the other: ms per job (makespan /
+    jobs) of each and their ratio; and ComfyUI's utilisation under Studio: its busy time
+    (execution_start to execution_success of every prompt, from its /history) divided by the
+    makespan (first submit to last job.finished). `--job-seconds 0` makes every prompt take no time: what
     remains is the bookkeeping of ComfyUI, the client and Studio.
 
 Modes: single (`studio serve`, SQLite, in-memory broker) and scaled (`studio serve --no-worker`
@@ -32,7 +34,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import redis
-from websockets.sync.client import connect
+from websockets.sync.client import ClientConnection, connect
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -55,56 +57,75 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-# --- (a) the bare client -------------------------------------------------------------------
+# --- (a) and (b) the bare client ----------------------------------------------------------
 
 
-async def bare_client_times(comfy_url: str, jobs: int) -> list[float]:
-    workflow = load_workflow(REPO / "workflows" / "text_to_image")
-    times = []
-    async with ComfyClient(comfy_url) as client, ComfySession(client) as session:
-        await session.wait_connected(10)
-        for seed in range(jobs):
-            values, _ = resolve(workflow, {"prompt": "a red fox", "seed": 10_000 + seed})
-            began = time.perf_counter()
-            follower = await session.submit(fill_graph(workflow, values.values))
-            await _fetched(client, follower)
-            times.append(time.perf_counter() - began)
-    return times
+class BareClient:
+    """A client of ComfyUI itself, one socket held throughout, on a loop of its own (an
+    asyncio.Runner) so that its jobs can alternate with Studio's: both see the same load on a
+    shared machine."""
 
+    def __init__(self, comfy_url: str) -> None:
+        self.workflow = load_workflow(REPO / "workflows" / "text_to_image")
+        self.client = ComfyClient(comfy_url)
+        self.session = ComfySession(self.client)
+        self.seed = 10_000
 
-async def bare_client_burst(comfy_url: str, jobs: int) -> float:
-    """Seconds from the first submit until all `jobs` prompts, submitted at once, are done and
-    their images fetched."""
-    workflow = load_workflow(REPO / "workflows" / "text_to_image")
-    graphs = [fill_graph(workflow, resolve(workflow, {"prompt": "a red fox", "seed": 40_000 + i})[0].values) for i in range(jobs)]
-    async with ComfyClient(comfy_url) as client, ComfySession(client) as session:
-        await session.wait_connected(10)
+    async def open(self) -> None:
+        await self.session.start()
+        await self.session.wait_connected(10)
+
+    async def close(self) -> None:
+        await self.session.close()
+        await self.client.aclose()
+
+    async def run(self, jobs: int) -> float:
+        """Seconds from the first submit until all `jobs` prompts, submitted at once, are done
+        and their images fetched."""
+        graphs = [self._graph() for _ in range(jobs)]
         began = time.perf_counter()
-        followers = [await session.submit(graph) for graph in graphs]
-        await asyncio.gather(*(_fetched(client, follower) for follower in followers))
+        followers = [await self.session.submit(graph) for graph in graphs]
+        await asyncio.gather(*(self._fetched(follower) for follower in followers))
         return time.perf_counter() - began
 
+    def _graph(self) -> dict:
+        self.seed += 1
+        values, _ = resolve(self.workflow, {"prompt": "a red fox", "seed": self.seed})
+        return fill_graph(self.workflow, values.values)
 
-async def _fetched(client: ComfyClient, follower: PromptFollower) -> None:
-    outcome = await asyncio.wait_for(follower.outcome(), DEADLINE_SECONDS)
-    assert isinstance(outcome, Succeeded), outcome
-    for image in outcome.images:
-        await client.view(image.filename, image.subfolder, image.type)
+    async def _fetched(self, follower: PromptFollower) -> None:
+        outcome = await asyncio.wait_for(follower.outcome(), DEADLINE_SECONDS)
+        assert isinstance(outcome, Succeeded), outcome
+        for image in outcome.images:
+            await self.client.view(image.filename, image.subfolder, image.type)
 
 
 # --- (a) and (b) through Studio ------------------------------------------------------------
 
 
-def studio_times(stack: Stack, jobs: int) -> list[float]:
-    times = []
-    for seed in range(jobs):
-        began = time.perf_counter()
-        job = stack.submit(seed=20_000 + seed)
-        with connect(f"ws://127.0.0.1:{stack.port}/ws/jobs/{job['id']}", open_timeout=10) as socket:
-            last = [json.loads(raw) for raw in socket][-1]
-        assert last["type"] == "job.finished", last
-        times.append(time.perf_counter() - began)
-    return times
+def latencies(stack: Stack, bare: BareClient, runner: asyncio.Runner, jobs: int) -> tuple[list[float], list[float]]:
+    """Seconds per job, one job at a time, the bare client's and Studio's in turn. Studio's
+    client holds one socket too: /ws/events, where job.finished comes."""
+    bare_times, studio_times = [], []
+    with connect(f"ws://127.0.0.1:{stack.port}/ws/events", open_timeout=10) as events:
+        for seed in range(jobs):
+            bare_times.append(runner.run(bare.run(1)))
+            began = time.perf_counter()
+            job_id = stack.submit(seed=20_000 + seed)["id"]
+            wait_for_ends(events, {job_id})
+            studio_times.append(time.perf_counter() - began)
+    return bare_times, studio_times
+
+
+def wait_for_ends(events: ClientConnection, ids: set[str]) -> None:
+    """Read /ws/events until every job of `ids` finished (any other end fails the bench)."""
+    finished: set[str] = set()
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while finished != ids:
+        message = json.loads(events.recv(timeout=max(1.0, deadline - time.monotonic())))
+        if message["type"] in ("job.finished", "job.failed", "job.cancelled") and message["job_id"] in ids:
+            assert message["type"] == "job.finished", message
+            finished.add(message["job_id"])
 
 
 def utilisation(stack: Stack, comfy_url: str, jobs: int) -> tuple[float, float, float]:
@@ -112,14 +133,7 @@ def utilisation(stack: Stack, comfy_url: str, jobs: int) -> tuple[float, float, 
     history_before = set(httpx.get(f"{comfy_url}/history", timeout=30).json())
     with connect(f"ws://127.0.0.1:{stack.port}/ws/events", open_timeout=10) as events:
         began = time.perf_counter()
-        ids = {stack.submit(seed=30_000 + i)["id"] for i in range(jobs)}
-        finished: set[str] = set()
-        deadline = time.monotonic() + DEADLINE_SECONDS
-        while finished != ids:
-            message = json.loads(events.recv(timeout=max(1.0, deadline - time.monotonic())))
-            if message["type"] in ("job.finished", "job.failed", "job.cancelled") and message["job_id"] in ids:
-                assert message["type"] == "job.finished", message
-                finished.add(message["job_id"])
+        wait_for_ends(events, {stack.submit(seed=30_000 + i)["id"] for i in range(jobs)})
         makespan = time.perf_counter() - began
     history = httpx.get(f"{comfy_url}/history", timeout=30).json()
     busy_ms = 0.0
@@ -148,7 +162,7 @@ async def drop_postgres(name: str) -> None:
     await admin.close()
 
 
-def run_mode(mode: str, comfy_url: str, args: argparse.Namespace, bare: list[float], bare_burst: float) -> None:
+def run_mode(mode: str, comfy_url: str, args: argparse.Namespace, bare: BareClient, runner: asyncio.Runner) -> None:
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         scratch = None
@@ -162,14 +176,15 @@ def run_mode(mode: str, comfy_url: str, args: argparse.Namespace, bare: list[flo
         env = {"STUDIO_WORKFLOWS_DIR": str(REPO / "workflows"), "STUDIO_LEASE_SECONDS": "30", "STUDIO_RECOVERY_INTERVAL": "10"}
         stack = Stack(mode, tmp, comfy_url, database_url, REDIS_URL, env).start()
         try:
-            studio_times(stack, 3)  # warm up: connections, caches, first socket
-            studio = studio_times(stack, args.latency_jobs)
+            latencies(stack, bare, runner, 3)  # warm up: connections, caches, first socket
+            bare_times, studio = latencies(stack, bare, runner, args.latency_jobs)
+            bare_burst = runner.run(bare.run(args.jobs))
             busy, makespan, ratio = utilisation(stack, comfy_url, args.jobs)
         finally:
             stack.stop()
             if scratch:
                 asyncio.run(drop_postgres(scratch))
-    bare_p50, bare_p99 = percentile(bare, 0.5) * 1000, percentile(bare, 0.99) * 1000
+    bare_p50, bare_p99 = percentile(bare_times, 0.5) * 1000, percentile(bare_times, 0.99) * 1000
     p50, p99 = percentile(studio, 0.5) * 1000, percentile(studio, 0.99) * 1000
     print(f"{mode}:")
     print(f"  per job, bare client   p50 {bare_p50:7.1f} ms  p99 {bare_p99:7.1f} ms")
@@ -199,10 +214,14 @@ def main() -> None:
         double.start()
         try:
             print(f"ComfyUI double: {args.job_seconds} s per prompt")
-            bare = asyncio.run(bare_client_times(double.url, args.latency_jobs))
-            bare_burst = asyncio.run(bare_client_burst(double.url, args.jobs))
-            for mode in args.modes.split(","):
-                run_mode(mode, double.url, args, bare, bare_burst)
+            with asyncio.Runner() as runner:
+                bare = BareClient(double.url)
+                runner.run(bare.open())
+                try:
+                    for mode in args.modes.split(","):
+                        run_mode(mode, double.url, args, bare, runner)
+                finally:
+                    runner.run(bare.close())
         finally:
             double.stop()
 
