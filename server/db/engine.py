@@ -27,9 +27,11 @@ SQLITE_BUSY_TIMEOUT = 30
 SQLITE_POOL_SIZE = 4
 # Set once per connection. synchronous=NORMAL under WAL: a commit is written to the WAL file
 # (the OS has it: a kill -9 of the process loses nothing committed) but not fsynced; the WAL is
-# fsynced at each checkpoint. A power loss or an OS crash may lose the transactions committed
-# since the last checkpoint (the database stays consistent). FULL fsyncs every commit: measured
-# on this disk with group commit in place (bench/submit.py, see the README), NORMAL is chosen.
+# fsynced at each checkpoint (every ~1,000 pages). A power loss or an OS crash may lose what was
+# committed since the last checkpoint; the database stays consistent. FULL fsyncs each commit:
+# 0.3-0.4 ms on the 2-core machine's disk, so with group commit (server/jobs/intake.py) one
+# client's submit went 1.6 -> 1.9 ms p50 and 32 clients' 1,413 -> 1,289 submits/s (bench/submit.py,
+# one run each, shared machine). A disk without a write cache pays ms per fsync: NORMAL.
 SQLITE_PRAGMAS = "PRAGMA foreign_keys = 1; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
 
 

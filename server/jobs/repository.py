@@ -7,6 +7,8 @@ moves it any more.
 from __future__ import annotations
 
 import datetime
+import functools
+import json
 import uuid
 from typing import Any
 
@@ -49,6 +51,23 @@ def _to_job(row: dict[str, Any]) -> Job:
 
 # What an INSERT's RETURNING gives as text: it cannot load JSON like a select's output(load_json=True).
 _JSON_COLUMNS = tuple(column._meta.name for column in JobRow._meta.columns if isinstance(column, JSON))
+_NAMES = tuple(column._meta.name for column in JobRow._meta.columns)
+_IS_JSON = tuple(isinstance(column, JSON) for column in JobRow._meta.columns)
+
+
+@functools.cache
+def _insert_sql(rows: int) -> str:
+    """INSERT of `rows` jobs returning every column, with Piccolo's {} placeholders: one flat list
+    of values. Piccolo's own insert builds and converts a query per row, a third of a submit's
+    CPU time (bench/submit.py under py-spy)."""
+    names = ", ".join(f'"{column._meta.db_column_name}"' for column in JobRow._meta.columns)
+    row = "(" + ", ".join("{}" for _ in _NAMES) + ")"
+    return f"INSERT INTO {JobRow._meta.get_formatted_tablename()} ({names}) VALUES {', '.join([row] * rows)} RETURNING {names}"
+
+
+def _sql_values(row: JobRow) -> list[Any]:
+    values = [getattr(row, name) for name in _NAMES]
+    return [json.dumps(value) if is_json and value is not None and not isinstance(value, str) else value for value, is_json in zip(values, _IS_JSON)]
 
 
 async def insert(values: dict[str, Any]) -> Job:
@@ -58,8 +77,8 @@ async def insert(values: dict[str, Any]) -> Job:
 
 async def insert_many(values: list[dict[str, Any]]) -> list[Job]:
     """Store one job per dict of column values in one INSERT; the jobs as stored, in that order."""
-    rows = [JobRow(**row) for row in values]
-    stored = await JobRow.insert(*rows).returning(*JobRow.all_columns())
+    rows = [JobRow(**row) for row in values]  # the columns' defaults: ids, timestamps
+    stored = await JobRow.raw(_insert_sql(len(rows)), *(value for row in rows for value in _sql_values(row)))
     by_id = {row["id"]: row for row in stored}  # RETURNING's order is the database's choice
     return [_to_job(_json_loaded(by_id[row.id])) for row in rows]
 
