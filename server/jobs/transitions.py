@@ -13,7 +13,6 @@ import uuid
 from typing import Any, Literal
 
 import msgspec
-from piccolo.columns import JSON
 from piccolo.custom_types import Combinable
 from piccolo.querystring import QueryString
 
@@ -22,9 +21,6 @@ from server.db.tables import Job as JobRow
 from server.jobs import fair_queue, repository
 from server.jobs.failures import Failure
 from server.jobs.schemas import Job, Output, Status, TextOutput
-
-# JSON columns come back from UPDATE ... RETURNING as text on both databases.
-_JSON_COLUMNS = [column._meta.name for column in JobRow._meta.columns if isinstance(column, JSON)]
 
 
 def _lease(seconds: float) -> datetime.datetime:
@@ -51,8 +47,8 @@ async def _moved(job_id: uuid.UUID, changes: dict[Any, Any], condition: Combinab
 
 
 def _job(row: dict[str, Any]) -> Job:
-    decoded = {name: msgspec.json.decode(row[name]) for name in _JSON_COLUMNS if isinstance(row[name], str)}
-    return repository._to_job({**row, **decoded})
+    """The job of a row RETURNING gave (its JSON columns still text, as after the insert)."""
+    return repository._to_job(repository._json_loaded(row))
 
 
 async def cancel_queued(job_id: uuid.UUID) -> bool:
