@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import json
 import uuid
 from typing import Any
 
@@ -49,10 +48,10 @@ def _to_job(row: dict[str, Any]) -> Job:
     return msgspec.convert({**row, "error_details": failures.from_stored(row["error_details"])}, Job, strict=False)
 
 
-# What an INSERT's RETURNING gives as text: it cannot load JSON like a select's output(load_json=True).
-_JSON_COLUMNS = tuple(column._meta.name for column in JobRow._meta.columns if isinstance(column, JSON))
 _NAMES = tuple(column._meta.name for column in JobRow._meta.columns)
 _IS_JSON = tuple(isinstance(column, JSON) for column in JobRow._meta.columns)
+# What an INSERT's RETURNING gives as text: it cannot load JSON like a select's output(load_json=True).
+_JSON_COLUMNS = tuple(name for name, is_json in zip(_NAMES, _IS_JSON) if is_json)
 
 
 @functools.cache
@@ -67,7 +66,10 @@ def _insert_sql(rows: int) -> str:
 
 def _sql_values(row: JobRow) -> list[Any]:
     values = [getattr(row, name) for name in _NAMES]
-    return [json.dumps(value) if is_json and value is not None and not isinstance(value, str) else value for value, is_json in zip(values, _IS_JSON)]
+    return [
+        msgspec.json.encode(value).decode() if is_json and value is not None and not isinstance(value, str) else value
+        for value, is_json in zip(values, _IS_JSON)
+    ]
 
 
 async def insert(values: dict[str, Any]) -> Job:

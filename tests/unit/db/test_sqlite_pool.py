@@ -16,6 +16,18 @@ from server.db.migrate import migrate
 from server.db.tables import Job as JobRow
 
 
+def connection_threads() -> set[threading.Thread]:
+    """aiosqlite's connection threads (named after their target, as Python names threads)."""
+    return {thread for thread in threading.enumerate() if "_connection_worker_thread" in thread.name}
+
+
+def assert_no_thread_left(before: set[threading.Thread]) -> None:
+    left = connection_threads() - before
+    for thread in left:
+        thread.join(5)  # a closed connection's thread ends at once; an open one's never
+    assert not [thread for thread in left if thread.is_alive()]
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'studio.sqlite'}"
@@ -24,7 +36,7 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 def test_queries_and_transactions_share_the_pool_and_leave_no_thread(sqlite_url: str) -> None:
-    threads = threading.active_count()
+    threads = connection_threads()
 
     async def run() -> None:
         engine = await connect(sqlite_url)
@@ -42,12 +54,12 @@ def test_queries_and_transactions_share_the_pool_and_leave_no_thread(sqlite_url:
         await disconnect(engine)
 
     asyncio.run(run())
-    assert threading.active_count() <= threads
+    assert_no_thread_left(threads)
 
 
 def test_two_event_loops_write_side_by_side_each_on_its_own_pool(sqlite_url: str) -> None:
     """`studio serve`: the API's loop and the embedded worker's."""
-    threads = threading.active_count()
+    threads = connection_threads()
     engine_ready = threading.Event()
 
     async def writes(name: str) -> None:
@@ -79,4 +91,4 @@ def test_two_event_loops_write_side_by_side_each_on_its_own_pool(sqlite_url: str
         return await JobRow.count()
 
     assert asyncio.run(total()) == 100  # a loop without a pool: a connection per query
-    assert threading.active_count() <= threads
+    assert_no_thread_left(threads)
