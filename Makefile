@@ -30,19 +30,23 @@ lock:
 	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
 	uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -c requirements.lock -o requirements-runtime.lock
 
-# Speed figures (README "measured" sections); each script prints its own table. The history
+# Speed figures (README "measured" sections, bench/README.md); each script prints its own table. The history
 # bench fills a million rows first: several minutes in all on a small machine. The pipeline's
 # scaled mode needs PostgreSQL and Redis on 127.0.0.1 (`make bench BENCH_MODES=single` without).
 BENCH_MODES ?= single,scaled
 bench: $(STAMP)
 	@echo "== bench/pipeline.py: latency Studio adds per job, GPU utilisation"
 	$(BIN)/python bench/pipeline.py --modes $(BENCH_MODES)
+	@echo "== bench/submit.py: POST /api/jobs per second and latency at 1 to 128 clients"
+	$(BIN)/python bench/submit.py --modes $(BENCH_MODES)
 	@echo "== bench/events.py: live event latency to many /ws/events subscribers"
 	$(BIN)/python bench/events.py
 	@echo "== bench/history.py: history pages with a million jobs (SQLite)"
 	$(BIN)/python bench/history.py
 	@echo "== bench/tui_history.py: the TUI history table with many rows"
 	$(BIN)/python bench/tui_history.py
+	@echo "== bench/sqlite_commits.py: what a SQLite commit costs on the data dir's disk"
+	$(BIN)/python bench/sqlite_commits.py --folder .
 
 # Build leftovers only: the virtualenv and caches. Your jobs and images stay in ./data.
 clean:

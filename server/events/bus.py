@@ -99,7 +99,8 @@ class EventBus:
         if self._outbox is None or self._loop is None:
             return
         reached = self._loop.create_future()
-        self._outbox.put_nowait(reached)
+        # Behind the events publish() handed over with call_soon_threadsafe and not yet queued.
+        self._loop.call_soon(self._outbox.put_nowait, reached)
         await reached
 
     async def current_seqs(self, job_ids: list[uuid.UUID]) -> list[int]:

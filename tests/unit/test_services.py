@@ -26,7 +26,7 @@ def test_the_job_service_and_the_worker_share_the_queue_the_bus_and_the_files(tm
     services = build_api_services(settings_in(tmp_path))
     context = WorkerRuntime(services, embedded=True).context
     # Jobs go out on the broker the worker consumes; events on the bus the API's clients hear.
-    assert services.jobs.queue is services.queue is context.queue
+    assert services.jobs.intake.queue is services.queue is context.queue
     assert services.queue.broker is services.broker
     assert services.jobs.events is services.events is context.events
     assert services.jobs.workflows is services.workflows is context.workflows

@@ -1,6 +1,6 @@
 """Where the milliseconds of a job and of a submit go: py-spy samples of `studio serve`, or a timeline.
 
-    .venv/bin/python bench/profile.py [--phases job,submit] [--jobs 50] [--submits 2000] [--clients 32]
+    .venv/bin/python bench/profiling/jobs.py [--phases job,submit] [--jobs 50] [--submits 2000] [--clients 32]
                                       [--timeline] [--out /tmp/studio-profile] [--py-spy PATH]
 
 Starts the ComfyUI double and `studio serve` (single process: SQLite, in-memory broker) and runs:
@@ -16,7 +16,7 @@ Without --timeline, py-spy (installed outside the project: `python3 -m venv /tmp
 the script prints those milliseconds per job (or submit) by the library that burned them (the
 innermost known frame), by the step of Studio's that was running and by thread, and keeps the
 raw stacks (open them in https://www.speedscope.app) in --out. With --timeline, the server runs under
-bench/profile_trace.py instead: the script prints each step's calls and wall milliseconds per
+bench/profiling/trace.py instead: the script prints each step's calls and wall milliseconds per
 job, and the SQLite statements per job.
 """
 
@@ -40,7 +40,7 @@ from pathlib import Path
 
 from websockets.sync.client import connect
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from tests.comfyui_double.process import ComfyDoubleProcess  # noqa: E402
@@ -104,7 +104,7 @@ STUDIO_FILES = {path.name for path in (REPO / "server").rglob("*.py")} - {"__ini
 
 
 class TracedStudio(StudioProcess):
-    """`studio` under bench/profile_trace.py, writing its timeline to `timeline`."""
+    """`studio` under bench/profiling/trace.py, writing its timeline to `timeline`."""
 
     def __init__(self, args: list[str], env: dict[str, str], log: Path, timeline: Path) -> None:
         super().__init__(args, env, log)
@@ -113,7 +113,7 @@ class TracedStudio(StudioProcess):
     def start(self) -> TracedStudio:
         self.timeline.unlink(missing_ok=True)
         handle = self.log.open("ab")
-        command = [sys.executable, str(REPO / "bench" / "profile_trace.py"), str(self.timeline), *self.args]
+        command = [sys.executable, str(REPO / "bench" / "profiling" / "trace.py"), str(self.timeline), *self.args]
         self.process = subprocess.Popen(command, cwd=REPO, env=self.env, stdout=handle, stderr=subprocess.STDOUT)
         return self
 

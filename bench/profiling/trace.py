@@ -1,6 +1,6 @@
 """Runs `studio` with a timeline: every SQLite statement and the wall time of each step of a job.
 
-    python bench/profile_trace.py TIMELINE_FILE serve      (cwd: the repository; bench/profile.py starts it)
+    python bench/profiling/trace.py TIMELINE_FILE serve      (cwd: the repository; bench/profiling/jobs.py starts it)
 
 Wraps, before Studio starts, the steps named in STEPS (those that no longer exist are skipped
 and listed in the file) and sqlite3.connect, so each statement is traced. Each line of the file:
@@ -21,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 # (module, attribute): the steps of a submit and of a job's run, in the order they happen.
