@@ -29,6 +29,7 @@ from server.errors import ErrorBody, FieldError, StudioError, clip
 from server.events import app as live_events
 from server.events import websocket_docs
 from server.health import health
+from server.http.dependencies import resolve_dependencies_in_order
 from server.http.guard import BrowserGuard, GuardDocs
 from server.http.proxies import ProxyHeaders
 from server.http.request_body import JSON_MAX_BYTES, TOO_LARGE, StudioRequest
@@ -51,6 +52,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
     """The API. `with_worker` embeds a Dramatiq worker that runs jobs on the ComfyUI lanes
     (`studio serve`); without it jobs wait for `studio worker` processes (`--no-worker`)."""
     services = build_api_services(settings)
+    resolve_dependencies_in_order()
 
     @asynccontextmanager
     async def database(app: Litestar) -> AsyncIterator[None]:

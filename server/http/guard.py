@@ -72,6 +72,9 @@ class BrowserGuard(ASGIMiddleware):
     def check(self, scope: Scope) -> None:
         headers = Headers.from_scope(scope)
         host = headers.get("host")
+        if host is None and scope.get("http_version") == "1.1" and scope["path"] != ANY_HOST_PATH:
+            # h11 refused these itself; httptools lets them through (RFC 9112 3.2 says 400).
+            raise BadRequest("An HTTP/1.1 request must name the host it is for in a Host header.")
         if host is not None and scope["path"] != ANY_HOST_PATH:
             name = urlsplit(f"//{host}").hostname or ""
             if not self.any_host and name not in self.hosts:

@@ -14,8 +14,10 @@ from typing import Any
 import msgspec
 from piccolo.columns import JSON, BigInt, Column, Integer, Varchar
 from piccolo.columns.combination import WhereRaw
+from piccolo.columns.defaults.base import Default
 from piccolo.custom_types import Combinable
 from piccolo.query.functions.aggregate import Count
+from piccolo.querystring import QueryString
 
 from server.db.tables import Job as JobRow
 from server.jobs import failures, fair_queue
@@ -52,24 +54,46 @@ _NAMES = tuple(column._meta.name for column in JobRow._meta.columns)
 _IS_JSON = tuple(isinstance(column, JSON) for column in JobRow._meta.columns)
 # What an INSERT's RETURNING gives as text: it cannot load JSON like a select's output(load_json=True).
 _JSON_COLUMNS = tuple(name for name, is_json in zip(_NAMES, _IS_JSON) if is_json)
+_ID = _NAMES.index("id")
 
 
 @functools.cache
-def _insert_sql(rows: int) -> str:
-    """INSERT of `rows` jobs returning every column, with Piccolo's {} placeholders: one flat list
-    of values. Piccolo's own insert builds and converts a query per row, a third of a submit's
-    CPU time (bench/submit.py under py-spy)."""
+def _insert_sql(rows: int, engine_type: str) -> str:
+    """INSERT of `rows` jobs returning every column, placeholders in the engine's style: one flat
+    list of values."""
     names = ", ".join(f'"{column._meta.db_column_name}"' for column in JobRow._meta.columns)
-    row = "(" + ", ".join("{}" for _ in _NAMES) + ")"
-    return f"INSERT INTO {JobRow._meta.get_formatted_tablename()} ({names}) VALUES {', '.join([row] * rows)} RETURNING {names}"
+    width = len(_NAMES)
+    if engine_type == "sqlite":
+        tuples = ["(" + ", ".join("?" * width) + ")"] * rows
+    else:
+        tuples = ["(" + ", ".join(f"${n * width + i + 1}" for i in range(width)) + ")" for n in range(rows)]
+    return f"INSERT INTO {JobRow._meta.get_formatted_tablename()} ({names}) VALUES {', '.join(tuples)} RETURNING {names}"
 
 
-def _sql_values(row: JobRow) -> list[Any]:
-    values = [getattr(row, name) for name in _NAMES]
-    return [
-        msgspec.json.encode(value).decode() if is_json and value is not None and not isinstance(value, str) else value
-        for value, is_json in zip(values, _IS_JSON)
-    ]
+class _Compiled(QueryString):
+    """A statement already in its engine's placeholder style. Piccolo's own insert builds a row
+    object and a query per job, and its compiler parses a template of thousands of placeholders
+    on every call: together half of a submit's CPU time (bench/profiling/jobs.py --phases submit)."""
+
+    def __init__(self, sql: str, args: list[Any]) -> None:
+        super().__init__("")
+        self._compiled = sql, args
+
+    def compile_string(self, engine_type: str = "postgres") -> tuple[str, list[Any]]:
+        return self._compiled
+
+
+def _column_values(values: dict[str, Any]) -> list[Any]:
+    """Every column's value for a new row, in table order: the given one or the column's default."""
+    row = []
+    for column, name, is_json in zip(JobRow._meta.columns, _NAMES, _IS_JSON):
+        value = values[name] if name in values else column.get_default_value()
+        if isinstance(value, Default):
+            value = value.python()
+        if is_json and value is not None and not isinstance(value, str):
+            value = msgspec.json.encode(value).decode()
+        row.append(value)
+    return row
 
 
 async def insert(values: dict[str, Any]) -> Job:
@@ -79,10 +103,12 @@ async def insert(values: dict[str, Any]) -> Job:
 
 async def insert_many(values: list[dict[str, Any]]) -> list[Job]:
     """Store one job per dict of column values in one INSERT; the jobs as stored, in that order."""
-    rows = [JobRow(**row) for row in values]  # the columns' defaults: ids, timestamps
-    stored = await JobRow.raw(_insert_sql(len(rows)), *(value for row in rows for value in _sql_values(row)))
+    rows = [_column_values(row) for row in values]
+    engine = JobRow._meta.db
+    sql = _insert_sql(len(rows), engine.engine_type)
+    stored = [dict(row) for row in await engine.run_querystring(_Compiled(sql, [value for row in rows for value in row]))]
     by_id = {row["id"]: row for row in stored}  # RETURNING's order is the database's choice
-    return [_to_job(_json_loaded(by_id[row.id])) for row in rows]
+    return [_to_job(_json_loaded(by_id[row[_ID]])) for row in rows]
 
 
 def _json_loaded(row: dict[str, Any]) -> dict[str, Any]:

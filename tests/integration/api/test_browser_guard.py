@@ -3,6 +3,7 @@ browser sends them, against a real `studio serve`."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 
 import httpx
@@ -53,6 +54,18 @@ def test_loopback_names_pass_on_any_port_and_health_answers_any_name(http: httpx
     # Probes (Kubernetes, load balancers) name the host by its address.
     health = http.get("/health", headers={"Host": "10.1.2.3:8000"})
     assert health.status_code == 200 and health.json()["status"] == "ok"
+
+
+def test_an_http_1_1_request_that_names_no_host_is_refused(studio: ServedStudio) -> None:
+    request = b"POST /api/jobs HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
+    with socket.create_connection(("127.0.0.1", studio.port), timeout=10) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ")
+    assert b"An HTTP/1.1 request must name the host it is for in a Host header." in body
 
 
 def test_commands_from_another_site_are_refused(http: httpx.Client) -> None:
