@@ -108,11 +108,12 @@ async def insert_many(values: list[dict[str, Any]]) -> list[Job]:
     sql = _insert_sql(len(rows), engine.engine_type)
     stored = [dict(row) for row in await engine.run_querystring(_Compiled(sql, [value for row in rows for value in row]))]
     by_id = {row["id"]: row for row in stored}  # RETURNING's order is the database's choice
-    return [_to_job(_json_loaded(by_id[row[_ID]])) for row in rows]
+    return [from_row(by_id[row[_ID]]) for row in rows]
 
 
-def _json_loaded(row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, **{name: msgspec.json.decode(row[name]) for name in _JSON_COLUMNS if isinstance(row[name], str)}}
+def from_row(row: dict[str, Any]) -> Job:
+    """The job of a row an INSERT's or UPDATE's RETURNING gave: its JSON columns still text."""
+    return _to_job({**row, **{name: msgspec.json.decode(row[name]) for name in _JSON_COLUMNS if isinstance(row[name], str)}})
 
 
 async def mark_unsent(job_ids: list[uuid.UUID]) -> None:

@@ -43,12 +43,7 @@ async def _moved(job_id: uuid.UUID, changes: dict[Any, Any], condition: Combinab
     """_move, returning the job as changed."""
     where = (JobRow.id == job_id) & repository.live() & condition
     rows = await JobRow.update(changes).where(where).returning(*JobRow.all_columns())
-    return _job(rows[0]) if rows else None
-
-
-def _job(row: dict[str, Any]) -> Job:
-    """The job of a row RETURNING gave (its JSON columns still text, as after the insert)."""
-    return repository._to_job(repository._json_loaded(row))
+    return repository.from_row(rows[0]) if rows else None
 
 
 async def cancel_queued(job_id: uuid.UUID) -> bool:
@@ -72,12 +67,6 @@ async def mark_enqueued(job_id: uuid.UUID) -> None:
     await _move(job_id, {JobRow.enqueued_at: utc_now()}, JobRow.status == "queued")
 
 
-async def claim_next(*, worker: str, lane: str, lease_seconds: float) -> uuid.UUID | None:
-    """claim's job id."""
-    job = await claim(worker=worker, lane=lane, lease_seconds=lease_seconds)
-    return job.id if job else None
-
-
 async def claim(*, worker: str, lane: str, lease_seconds: float) -> Job | None:
     """The next queued job in fair order (server/jobs/fair_queue.py) -> processing, owned by
     `worker`, as claimed; None when no job is queued."""
@@ -96,7 +85,7 @@ async def claim(*, worker: str, lane: str, lease_seconds: float) -> Job | None:
             JobRow.error: None,
         },
     )
-    return _job(row) if row else None
+    return repository.from_row(row) if row else None
 
 
 async def take_over(job_id: uuid.UUID, *, worker: str, lane: str, lease_seconds: float, expired_only: bool) -> Job | None:

@@ -23,8 +23,8 @@ def test_a_deleted_processing_job_is_no_orphan(client: TestClient) -> None:
 
     async def race() -> None:
         # A lease that already ran out: the worker that claimed them is gone.
-        claimed = [await transitions.claim_next(worker="gone 1", lane="gone http://comfy", lease_seconds=-60) for _ in range(2)]
-        assert set(claimed) == {kept, deleted}
+        claimed = [await transitions.claim(worker="gone 1", lane="gone http://comfy", lease_seconds=-60) for _ in range(2)]
+        assert {job.id for job in claimed if job} == {kept, deleted}
         assert await repository.soft_delete(deleted)
 
     client.blocking_portal.call(race)
@@ -35,7 +35,8 @@ def test_a_deleted_processing_job_is_no_orphan(client: TestClient) -> None:
 
 def test_deleting_a_running_job_is_refused_and_its_worker_can_still_end_it(client: TestClient) -> None:
     job_id = submit(client, "running")
-    assert client.blocking_portal.call(lambda: transitions.claim_next(worker="w 1", lane="w http://comfy", lease_seconds=60)) == job_id
+    claimed = client.blocking_portal.call(lambda: transitions.claim(worker="w 1", lane="w http://comfy", lease_seconds=60))
+    assert claimed is not None and claimed.id == job_id and claimed.status == "processing"
     refused = client.delete(f"/api/jobs/{job_id}")
     assert refused.status_code == 409 and "cancel it before deleting it" in refused.json()["detail"]
     assert client.get(f"/api/jobs/{job_id}").json()["status"] == "processing"
@@ -48,7 +49,8 @@ def test_the_delete_itself_misses_a_job_claimed_after_the_delete_looked(client: 
     job_id = submit(client, "claimed meanwhile")
 
     async def race() -> bool:
-        assert await transitions.claim_next(worker="w 1", lane="w http://comfy", lease_seconds=60) == job_id
+        claimed = await transitions.claim(worker="w 1", lane="w http://comfy", lease_seconds=60)
+        assert claimed is not None and claimed.id == job_id
         return await transitions.delete_unless_running(job_id)
 
     assert client.blocking_portal.call(race) is False

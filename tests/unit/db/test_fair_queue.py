@@ -39,7 +39,8 @@ class Jobs:
 
 
 async def claim() -> uuid.UUID | None:
-    return await transitions.claim_next(worker="gpu 1", lane="gpu http://comfy", lease_seconds=60)
+    job = await transitions.claim(worker="gpu 1", lane="gpu http://comfy", lease_seconds=60)
+    return job.id if job else None
 
 
 @pytest.fixture
