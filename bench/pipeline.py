@@ -29,6 +29,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
@@ -162,7 +164,11 @@ async def drop_postgres(name: str) -> None:
     await admin.close()
 
 
-def run_mode(mode: str, comfy_url: str, args: argparse.Namespace, bare: BareClient, runner: asyncio.Runner) -> None:
+@contextmanager
+def bench_stack(mode: str, comfy_url: str, *, with_worker: bool = True) -> Iterator[Stack]:
+    """Studio started in `mode` in front of `comfy_url`, with production timings, on a scratch
+    database (scaled: a PostgreSQL database of its own and Redis db 14 flushed), gone afterwards.
+    Scaled without a worker, jobs wait in the queue."""
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         scratch = None
@@ -174,16 +180,24 @@ def run_mode(mode: str, comfy_url: str, args: argparse.Namespace, bare: BareClie
             database_url = f"sqlite:///{tmp / 'data' / 'studio.sqlite'}"
         # Production timings, not the tests' fast recovery settings.
         env = {"STUDIO_WORKFLOWS_DIR": str(REPO / "workflows"), "STUDIO_LEASE_SECONDS": "30", "STUDIO_RECOVERY_INTERVAL": "10"}
-        stack = Stack(mode, tmp, comfy_url, database_url, REDIS_URL, env).start()
+        stack = Stack(mode, tmp, comfy_url, database_url, REDIS_URL, env)
+        if not with_worker:
+            stack.worker = None
+        stack.start()
         try:
-            latencies(stack, bare, runner, 3)  # warm up: connections, caches, first socket
-            bare_times, studio = latencies(stack, bare, runner, args.latency_jobs)
-            bare_burst = runner.run(bare.run(args.jobs))
-            busy, makespan, ratio = utilisation(stack, comfy_url, args.jobs)
+            yield stack
         finally:
             stack.stop()
             if scratch:
                 asyncio.run(drop_postgres(scratch))
+
+
+def run_mode(mode: str, comfy_url: str, args: argparse.Namespace, bare: BareClient, runner: asyncio.Runner) -> None:
+    with bench_stack(mode, comfy_url) as stack:
+        latencies(stack, bare, runner, 3)  # warm up: connections, caches, first socket
+        bare_times, studio = latencies(stack, bare, runner, args.latency_jobs)
+        bare_burst = runner.run(bare.run(args.jobs))
+        busy, makespan, ratio = utilisation(stack, comfy_url, args.jobs)
     bare_p50, bare_p99 = percentile(bare_times, 0.5) * 1000, percentile(bare_times, 0.99) * 1000
     p50, p99 = percentile(studio, 0.5) * 1000, percentile(studio, 0.99) * 1000
     print(f"{mode}:")

@@ -29,15 +29,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import redis
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.pipeline import MODELS, REDIS_URL, _migrate, drop_postgres, percentile, scratch_postgres  # noqa: E402
+from bench.pipeline import MODELS, bench_stack, percentile  # noqa: E402
 from tests.comfyui_double.process import ComfyDoubleProcess  # noqa: E402
 from tests.comfyui_double.settings import DoubleSettings  # noqa: E402
-from tests.integration.worker.stack import Stack  # noqa: E402
 from tests.net import free_port  # noqa: E402
 
 LEVEL_DEADLINE_SECONDS = 60
@@ -94,25 +92,8 @@ def measure(port: int, levels: list[int], submits: int) -> list[tuple[int, float
 
 
 def run_mode(mode: str, comfy_url: str, levels: list[int], submits: int) -> list[tuple[int, float, float, float]]:
-    with tempfile.TemporaryDirectory() as folder:
-        tmp = Path(folder)
-        scratch = None
-        if mode == "scaled":
-            redis.Redis.from_url(REDIS_URL).flushdb()
-            scratch, database_url = asyncio.run(scratch_postgres())
-            asyncio.run(_migrate(database_url))
-        else:
-            database_url = f"sqlite:///{tmp / 'data' / 'studio.sqlite'}"
-        env = {"STUDIO_WORKFLOWS_DIR": str(REPO / "workflows"), "STUDIO_LEASE_SECONDS": "30", "STUDIO_RECOVERY_INTERVAL": "10"}
-        stack = Stack(mode, tmp, comfy_url, database_url, REDIS_URL, env)
-        stack.worker = None  # scaled: no worker; the jobs wait in the queue
-        stack.start()
-        try:
-            return measure(stack.port, levels, submits)
-        finally:
-            stack.stop()
-            if scratch:
-                asyncio.run(drop_postgres(scratch))
+    with bench_stack(mode, comfy_url, with_worker=False) as stack:  # scaled: no worker, the jobs wait
+        return measure(stack.port, levels, submits)
 
 
 def print_table(results: dict[str, list[tuple[int, float, float, float]]]) -> None:
