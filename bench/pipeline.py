@@ -14,7 +14,8 @@ Starts the ComfyUI double in its own process (each prompt takes --job-seconds) a
     jobs) of each and their ratio; and ComfyUI's utilisation under Studio: its busy time
     (execution_start to execution_success of every prompt, from its /history) divided by the
     makespan (first submit to last job.finished). `--job-seconds 0` makes every prompt take no time: what
-    remains is the bookkeeping of ComfyUI, the client and Studio.
+    remains is the bookkeeping of ComfyUI, the client and Studio. And the CPU each kind of
+    process used during Studio's burst, per job (from /proc): whether the cores were the limit.
 
 Modes: single (`studio serve`, SQLite, in-memory broker) and scaled (`studio serve --no-worker`
 + `studio worker`, PostgreSQL and Redis on 127.0.0.1). Loopback only; every wait is bounded.
@@ -25,10 +26,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -147,6 +150,25 @@ def utilisation(stack: Stack, comfy_url: str, jobs: int) -> tuple[float, float, 
     return busy_ms / 1000, makespan, busy_ms / 1000 / makespan
 
 
+def cpu_seconds() -> Counter[str]:
+    """CPU seconds (user + system) the processes on this machine have used so far, by role: is a
+    burst limited by ComfyUI, by Studio, or by the cores they share?"""
+    used: Counter[str] = Counter()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue  # gone meanwhile
+        role = next((name for name, marker in ROLES if marker in command), "other")
+        used[role] += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return used
+
+
+ROLES = [("ComfyUI double", "comfyui_double"), ("Studio", "-m studio"), ("PostgreSQL", "postgres"), ("Redis", "redis-server")]
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
 # --- modes ---------------------------------------------------------------------------------
 
 
@@ -197,7 +219,9 @@ def run_mode(mode: str, comfy_url: str, args: argparse.Namespace, bare: BareClie
         latencies(stack, bare, runner, 3)  # warm up: connections, caches, first socket
         bare_times, studio = latencies(stack, bare, runner, args.latency_jobs)
         bare_burst = runner.run(bare.run(args.jobs))
+        before = cpu_seconds()
         busy, makespan, ratio = utilisation(stack, comfy_url, args.jobs)
+        cpu = cpu_seconds() - before
     bare_p50, bare_p99 = percentile(bare_times, 0.5) * 1000, percentile(bare_times, 0.99) * 1000
     p50, p99 = percentile(studio, 0.5) * 1000, percentile(studio, 0.99) * 1000
     print(f"{mode}:")
@@ -207,6 +231,8 @@ def run_mode(mode: str, comfy_url: str, args: argparse.Namespace, bare: BareClie
     bare_each, each = bare_burst / args.jobs * 1000, makespan / args.jobs * 1000
     print(f"  {args.jobs} jobs at once, per job: bare client {bare_each:6.1f} ms, through Studio {each:6.1f} ms = {each / bare_each:.2f}x")
     print(f"  {args.jobs} jobs at once: ComfyUI busy {busy:.1f} s of {makespan:.1f} s makespan = {ratio:.1%} utilisation")
+    shares = ", ".join(f"{role} {seconds / args.jobs * 1000:.1f}" for role, seconds in cpu.most_common() if seconds > 0)
+    print(f"  {args.jobs} jobs at once, CPU ms per job: {shares} (the machine's cores: {os.cpu_count()})")
 
 
 async def _migrate(url: str) -> None:
