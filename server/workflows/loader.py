@@ -103,7 +103,7 @@ def _check_default(param: Param) -> str | None:
                 return f"default: {param.default} is below min {param.min}"
             if param.max is not None and param.default > param.max:
                 return f"default: {param.default} is above max {param.max}"
-        case ChoiceParam() if param.default not in param.choices:
+        case ChoiceParam() if not param.from_comfy() and param.default not in param.choices:
             return f"default: {param.default!r} is not one of the choices"
         case AspectRatioParam():
             if param.default not in param.presets:

@@ -13,6 +13,9 @@ import msgspec
 # Seeds are stored in a signed 64-bit column and random ones stay exact in JSON numbers.
 SEED_MAX = 2**63 - 1
 RANDOM_SEED_MAX = 2**53 - 1
+# `"choices": "comfy"`: a choice's names are those ComfyUI offers for the bound input (samplers,
+# schedulers), read from its /object_info, so new ones appear without editing the manifest.
+COMFY = "comfy"
 
 
 class _Param(msgspec.Struct, kw_only=True, tag_field="type", forbid_unknown_fields=True):
@@ -45,8 +48,11 @@ class NumberParam(_Param, tag="number"):
 
 
 class ChoiceParam(_Param, tag="choice"):
-    choices: list[str]
+    choices: list[str] | Literal["comfy"]
     default: str
+
+    def from_comfy(self) -> bool:
+        return self.choices == COMFY
 
 
 class SeedParam(_Param, tag="seed"):
