@@ -26,7 +26,7 @@ from server.models.catalog import ModelCatalog
 from server.storage import LocalStorage
 from server.uploads import repository as uploads
 from server.workflows.manifest import ModelParam, SeedParam, Workflow
-from server.workflows.params import dimensions, resolve, with_seed
+from server.workflows.params import comfy_choice_errors, comfy_choice_params, dimensions, resolve, with_seed
 from server.workflows.registry import WorkflowRegistry
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,7 @@ class JobService:
             if upload not in present
         ]
         errors += await self._check_models(workflow, values)
+        errors += await self._check_comfy_choices(workflow, values)
         if errors:
             raise BadRequest.from_fields(errors, resolved.unlisted)
         width, height = dimensions(workflow, values)
@@ -115,6 +116,16 @@ class JobService:
                     FieldError(f"params.{name}", f"{echo(values[name])} is not in ComfyUI's {param.folder}; available: {listed}")
                 )
         return errors
+
+    async def _check_comfy_choices(self, workflow: Workflow, values: dict[str, Any]) -> list[FieldError]:
+        """Refuse a sampler or scheduler that ComfyUI does not offer (`"choices": "comfy"`); while
+        ComfyUI is unreachable the value is not checked, as for models."""
+        if not comfy_choice_params(workflow):
+            return []
+        try:
+            return comfy_choice_errors(workflow, values, await self.models.object_info())
+        except ComfyUnavailable:
+            return []
 
     async def get(self, job_id: uuid.UUID, caller: Caller) -> Job:
         """The job (its output links signed), if `caller` may see it: someone else's job is as absent

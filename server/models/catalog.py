@@ -1,4 +1,6 @@
-"""The model files ComfyUI has, per folder, asked from ComfyUI and cached briefly."""
+"""The model files ComfyUI has, per folder, and its node classes (`/object_info`: the samplers and
+schedulers of `"choices": "comfy"`, what `runnable` is checked against), asked from ComfyUI and
+cached briefly."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import asyncio
 import time
 
 from server.comfy import ComfyClient, ComfyError, ComfyNotFound, ComfyUnavailable
+from server.workflows.object_info import ObjectInfo, ObjectInfoError, parse
 
 # Long enough to spare ComfyUI a request per submitted job, short enough to see new files soon.
 CACHE_SECONDS = 30.0
@@ -17,6 +20,7 @@ class ModelCatalog:
         self.cache_seconds = cache_seconds
         self._cache: dict[str, tuple[float, list[str]]] = {}
         self._clients: dict[str, ComfyClient] = {}
+        self._object_info: tuple[float, ObjectInfo] | None = None
 
     async def files(self, folder: str) -> list[str]:
         """File names in `folder` on the first ComfyUI that answers; raises ComfyUnavailable,
@@ -35,6 +39,23 @@ class ModelCatalog:
                 continue
             self._cache[folder] = (time.monotonic(), names)
             return names
+        raise ComfyUnavailable(f"ComfyUI is unreachable: {', '.join(errors)}")
+
+    async def object_info(self) -> ObjectInfo:
+        """The first answering ComfyUI's node classes; raises ComfyUnavailable, naming every URL
+        tried, when none answers (or none answers with an object info)."""
+        cached = self._object_info
+        if cached and time.monotonic() - cached[0] < self.cache_seconds:
+            return cached[1]
+        errors = []
+        for url in self.comfy_urls:
+            try:
+                info = parse(await self._client(url).object_info())
+            except (ComfyError, ObjectInfoError) as exc:
+                errors.append(f"{url} ({exc})")
+                continue
+            self._object_info = (time.monotonic(), info)
+            return info
         raise ComfyUnavailable(f"ComfyUI is unreachable: {', '.join(errors)}")
 
     async def folders(self, folders: list[str]) -> dict[str, list[str]]:

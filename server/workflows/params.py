@@ -24,6 +24,8 @@ from server.workflows.manifest import (
     TextParam,
     Workflow,
 )
+from server.workflows.checker import comfy_choices
+from server.workflows.object_info import ObjectInfo
 
 
 class ResolvedParams(msgspec.Struct, frozen=True):
@@ -102,6 +104,10 @@ def _check(param: Param, value: Any) -> str | None:
                 return f"is {len(value)} characters long; the limit is {param.max_length}"
         case IntegerParam() | NumberParam():
             return _number_problem(param, value)
+        case ChoiceParam() if param.from_comfy():
+            # Checked against ComfyUI's list by comfy_choice_errors, when ComfyUI answers.
+            if not isinstance(value, str) or not value.strip():
+                return "must be a name"
         case ChoiceParam():
             if not isinstance(value, str) or value not in param.choices:
                 return f"{echo(value)} is not one of: {', '.join(param.choices)}"
@@ -139,6 +145,22 @@ def _number_problem(param: IntegerParam | NumberParam, value: Any) -> str | None
     if param.max is not None and value > param.max:
         return f"must be at most {param.max} (got {echo(value)})"
     return None
+
+
+def comfy_choice_params(workflow: Workflow) -> list[str]:
+    """The parameters whose choices are ComfyUI's (`"choices": "comfy"`)."""
+    return [name for name, p in workflow.manifest.params.items() if isinstance(p, ChoiceParam) and p.from_comfy()]
+
+
+def comfy_choice_errors(workflow: Workflow, values: dict[str, Any], info: ObjectInfo) -> list[FieldError]:
+    """Refuse a value of a `"choices": "comfy"` parameter that this ComfyUI does not offer, naming the ones it does."""
+    errors = []
+    for name in comfy_choice_params(workflow):
+        param = workflow.manifest.params[name]
+        offered = comfy_choices(workflow, param, info)  # type: ignore[arg-type]
+        if values.get(name) is not None and values[name] not in offered:
+            errors.append(FieldError(f"params.{name}", f"{echo(values[name])} is not one of ComfyUI's: {', '.join(offered) or 'none'}"))
+    return errors
 
 
 def fill_graph(workflow: Workflow, values: dict[str, Any]) -> dict[str, Any]:

@@ -49,7 +49,7 @@ def test_aspect_ratio_sets_width_and_height(client: TestClient) -> None:
         ({"workflow": "text_to_image", "params": {"prompt": "x", "batch_size": 0}}, "params.batch_size", "at least 1"),
         ({"workflow": "text_to_image", "params": {"prompt": "x", "cfg": True}}, "params.cfg", "must be a number"),
         ({"workflow": "text_to_image", "params": {"prompt": "x", "seed": -2}}, "params.seed", "-1 (random)"),
-        ({"workflow": "text_to_image", "params": {"prompt": "x", "sampler": "magic"}}, "params.sampler", "not one of"),
+        ({"workflow": "image_compose", "params": {"prompt": "x", "direction": "diagonal"}}, "params.direction", "not one of"),
         ({"workflow": "text_to_image", "params": {"prompt": "x", "aspect_ratio": "5:1"}}, "params.aspect_ratio", "not one of"),
         ({"workflow": "text_to_image", "params": {}}, "params.prompt", "is required"),
         ({"workflow": "text_to_image", "params": {"prompt": "   "}}, "params.prompt", "must not be empty"),
