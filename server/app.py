@@ -43,6 +43,7 @@ from server.outputs import serve_output
 from server.services import build_api_services
 from server.stats import controller as stats
 from server.stats.requests import RequestMetrics
+from server.styles.controller import list_styles
 from server.uploads.controller import UploadController
 from server.worker.runtime import WorkerRuntime, start_worker
 from server.workflows.controller import WorkflowController
@@ -90,6 +91,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             who_am_i,
             LegacyController,
             list_models,
+            list_styles,
             serve_output,
             health,
             *stats.ROUTES,
@@ -106,6 +108,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             "links": _given(services.links),
             "keys": _given(services.keys),
             "models": _given(services.models),
+            "styles": _given(services.styles),
             "events": _given(services.events),
             "metrics": _given(services.metrics),
             "lanes": _given(services.lanes),

@@ -25,6 +25,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     redis_url: str = ""
     comfy_urls: list[str] = msgspec.field(default_factory=lambda: ["http://127.0.0.1:8188"])
     workflows_dir: str = "workflows"
+    # Prompt styles, one `<name>.toml` each (server/styles); a missing folder means none.
+    styles_dir: str = "styles"
     upload_max_bytes: Positive = 20 * 1024 * 1024
     # Uploaded images larger than this on their longest side are downscaled.
     upload_max_side: Positive = 2048
@@ -88,6 +90,7 @@ ENV_VARS: dict[str, str] = {
     "STUDIO_REDIS_URL": "redis_url",
     "STUDIO_COMFY_URL": "comfy_urls",
     "STUDIO_WORKFLOWS_DIR": "workflows_dir",
+    "STUDIO_STYLES_DIR": "styles_dir",
     "STUDIO_UPLOAD_MAX_BYTES": "upload_max_bytes",
     "STUDIO_UPLOAD_MAX_SIDE": "upload_max_side",
     "STUDIO_UPLOAD_MAX_PIXELS": "upload_max_pixels",

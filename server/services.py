@@ -4,7 +4,7 @@ apart: the API's services are the worker's plus what only requests use.
 
     services = build_services(settings)       # nothing started: no connection, no thread
     WorkerRuntime(services, embedded=False)
-    api = build_api_services(settings)        # + model catalog, job, upload and key services, figures
+    api = build_api_services(settings)        # + model catalog, styles, job, upload and key services, figures
     WorkerRuntime(api, embedded=True)
 
 Starting and stopping stays with each process: the API's lifespans, the worker's runtime.
@@ -26,6 +26,7 @@ from server.models.catalog import ModelCatalog
 from server.stats.lanes import LaneProbe
 from server.stats.metrics import Metrics
 from server.storage import LocalStorage
+from server.styles.registry import StyleRegistry
 from server.uploads.service import UploadService
 from server.worker.broker import JobQueue, make_broker
 from server.workflows.registry import WorkflowRegistry
@@ -46,6 +47,7 @@ class ApiServices(Services, kw_only=True, frozen=True):
     """The API's: the worker's, which an embedded worker shares, and what only requests use."""
 
     models: ModelCatalog
+    styles: StyleRegistry
     jobs: JobService
     uploads: UploadService
     links: LinkSigner
@@ -71,15 +73,17 @@ def build_services(settings: Settings, links: LinkSigner | None = None) -> Servi
 
 def build_api_services(settings: Settings) -> ApiServices:
     """Raises WorkflowError for a workflows folder that does not load, ConfigError for a link
-    secret that can be neither read nor made."""
+    secret that can be neither read nor made or a style file that does not load."""
     links = LinkSigner.from_settings(settings)
     shared = build_services(settings, links)
     models = ModelCatalog(settings.comfy_urls)
     lanes = LaneProbe(settings.comfy_urls)
+    styles = StyleRegistry.from_folder(Path(settings.styles_dir))
     return ApiServices(
         **msgspec.structs.asdict(shared),
         models=models,
-        jobs=JobService(settings, shared.workflows, shared.storage, shared.queue, shared.events, models, links),
+        styles=styles,
+        jobs=JobService(settings, shared.workflows, styles, shared.storage, shared.queue, shared.events, models, links),
         uploads=UploadService(settings, shared.storage),
         links=links,
         keys=KeyService(),

@@ -58,6 +58,10 @@ class Job(Table, tablename="jobs"):
     attempts = Integer(default=0)
     favorite = Boolean(default=False)
     remix_of = UUID(null=True, default=None)
+    # The prompt style the job named, and the parameters it set (the final prompt among them),
+    # which run laid over `params` (server/styles/apply.py).
+    style = Varchar(length=100, null=True, default=None)
+    styled_params = JSON(default="{}")
     # The name of the API key that submitted the job (null while Studio runs open, without keys).
     owner = Varchar(length=255, null=True, default=None)
     # The owner's key priority when submitted: higher runs first (server/jobs/fair_queue.py).

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from server.jobs.failures import Failure
+from server.styles.schemas import StyleName
 
 Status = Literal["queued", "processing", "finished", "failed", "cancelled"]
 ACTIVE_STATUSES: tuple[Status, ...] = ("queued", "processing")
@@ -25,6 +26,8 @@ WorkflowName = Annotated[str, msgspec.Meta(max_length=100)]
 class JobCreate(msgspec.Struct, forbid_unknown_fields=True):
     workflow: WorkflowName
     params: dict[str, Any] = msgspec.field(default_factory=dict)
+    # A prompt style (GET /api/styles) applied to the prompt, negative prompt and defaults.
+    style: StyleName | None = None
 
 
 class RemixRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -32,6 +35,8 @@ class RemixRequest(msgspec.Struct, forbid_unknown_fields=True):
     # Give "seed": -1 for a new random seed.
     params: dict[str, Any] = msgspec.field(default_factory=dict)
     workflow: WorkflowName | None = None
+    # Another style, or null for none; left out, the original job's style is kept.
+    style: StyleName | None | msgspec.UnsetType = msgspec.UNSET
 
 
 class Output(msgspec.Struct, kw_only=True):
@@ -86,6 +91,10 @@ class Job(msgspec.Struct, kw_only=True):
     attempts: int
     favorite: bool
     remix_of: uuid.UUID | None
+    # The prompt style the job named (`prompt` stays the user's own), and what it set: the final
+    # prompt and negative prompt and its defaults, as sent to ComfyUI over `params`.
+    style: str | None
+    styled_params: dict[str, Any]
     owner: str | None
     created_at: datetime.datetime
     started_at: datetime.datetime | None

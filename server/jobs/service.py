@@ -24,6 +24,8 @@ from server.jobs.schemas import TERMINAL_STATUSES, Job, JobCreate, JobFilters, J
 from server.jobs.signed import signed_job
 from server.models.catalog import ModelCatalog
 from server.storage import LocalStorage
+from server.styles.apply import own_prompts, styled_params
+from server.styles.registry import StyleRegistry
 from server.uploads import repository as uploads
 from server.workflows.manifest import ModelParam, SeedParam, Workflow
 from server.workflows.params import comfy_choice_errors, comfy_choice_params, dimensions, resolve, with_seed
@@ -40,6 +42,7 @@ class JobService:
         self,
         settings: Settings,
         workflows: WorkflowRegistry,
+        styles: StyleRegistry,
         storage: LocalStorage,
         queue: JobSender,
         events: EventPublisher,
@@ -48,6 +51,7 @@ class JobService:
     ) -> None:
         self.settings = settings  # the queue cap
         self.workflows = workflows
+        self.styles = styles
         self.storage = storage
         self.events = events
         self.intake = Intake(queue, events)  # job.created and the queue message of each new job
@@ -58,10 +62,14 @@ class JobService:
         """Accept a job owned by `caller`; its image inputs must be uploads the caller may see, and
         the queue and the caller's limits must have room for it (server/access/limits.py)."""
         workflow = self.workflows.get(request.workflow)
-        resolved, errors = resolve(workflow, request.params)
+        styled, errors = styled_params(self.styles.get(request.style), workflow, request.params) if request.style else ({}, [])
+        resolved, problems = resolve(workflow, {**request.params, **styled})
+        errors += problems
         values = resolved.values
+        # The prompt columns keep the user's own words; the styled ones are in styled_params.
+        shown = {**values, **own_prompts(workflow, request.params, styled)}
         row: dict[str, Any] = {
-            name: values[name] for name in COLUMN_PARAMS if name in values and values[name] is not None
+            name: shown[name] for name in COLUMN_PARAMS if name in shown and shown[name] is not None
         }
         errors += [
             FieldError(f"params.{name}", problem)
@@ -89,6 +97,8 @@ class JobService:
             "owner": caller.name,
             "priority": caller.limits.priority,
             "remix_of": remix_of,
+            "style": request.style,
+            "styled_params": styled,
         }
         if limits.checks_job(caller, self.settings):
             # Counting and inserting share one serialised transaction: these submits go one at a time.
@@ -165,7 +175,7 @@ class JobService:
         raise Conflict(f"Job {job_id} is already {job.status}; there is nothing to cancel.")
 
     async def remix(self, job_id: uuid.UUID, request: RemixRequest, caller: Caller) -> Job:
-        """A new job of `caller`'s from a job it may see."""
+        """A new job of `caller`'s from a job it may see, in its style unless the remix names another."""
         original = await self.get(job_id, caller)
         workflow = self.workflows.get(request.workflow or original.workflow)
         # Keep the seed that produced the image unless the remix asks for another.
@@ -173,7 +183,8 @@ class JobService:
         if request.workflow and request.workflow != original.workflow:
             params = {k: v for k, v in params.items() if k in workflow.manifest.params}
         params.update(request.params)
-        return await self.create(JobCreate(workflow=workflow.name, params=params), caller, remix_of=original.id)
+        style = original.style if request.style is msgspec.UNSET else request.style
+        return await self.create(JobCreate(workflow=workflow.name, params=params, style=style), caller, remix_of=original.id)
 
     async def set_favorite(self, job_id: uuid.UUID, favorite: bool, caller: Caller) -> Job:
         await self.get(job_id, caller)

@@ -153,7 +153,8 @@ class JobRunner:
         workflow = self.context.workflows.find(self.job.workflow)
         if workflow is None:
             raise Unrunnable(f"the workflow {self.job.workflow!r} was removed from the workflows folder")
-        resolved, errors = resolve(workflow, with_seed(workflow, self.job.params, self.job.seed))
+        # What the job's style set (the final prompt) runs over the parameters as submitted.
+        resolved, errors = resolve(workflow, with_seed(workflow, {**self.job.params, **self.job.styled_params}, self.job.seed))
         if errors:
             raise Unrunnable("the workflow changed since it was accepted: " + "; ".join(f"{e.field}: {e.message}" for e in errors))
         return workflow, dict(resolved.values)
