@@ -46,6 +46,7 @@ from server.stats.requests import RequestMetrics
 from server.styles.controller import list_styles
 from server.uploads.controller import UploadController
 from server.worker.runtime import WorkerRuntime, start_worker
+from server.workflows.checker import startup_check
 from server.workflows.controller import WorkflowController
 
 
@@ -118,6 +119,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
         lifespan=[
             database,
             model_catalog,
+            startup_check(services.workflows, services.models.object_info),
             live_events.lifespan(services.events),
             revocations.lifespan(services.events.fanout),
             retention(settings, services.storage),

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any, Literal
 
 import msgspec
 
+from server.comfy import ComfyUnavailable
 from server.config import Settings
 from server.workflows.loader import MANIFEST_FILE, WorkflowError, load_workflow
 from server.workflows.manifest import (
@@ -33,6 +37,8 @@ from server.workflows.manifest import (
     Workflow,
 )
 from server.workflows.object_info import InputSpec, ObjectInfo, from_comfy, load_file
+
+log = logging.getLogger(__name__)
 
 
 class Problem(msgspec.Struct, kw_only=True, frozen=True):
@@ -195,3 +201,33 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     warnings = len(found) - problems
     print(f"{problems} problem(s), {warnings} warning(s) (models ComfyUI lacks are warnings)", file=sys.stderr)
     return 1 if problems else 0
+
+
+def startup_check(
+    workflows: Iterable[Workflow], object_info: Callable[[], Awaitable[ObjectInfo]]
+) -> Callable[[Any], AbstractAsyncContextManager[None]]:
+    """A lifespan that logs each workflow's problems once ComfyUI answers, in the background:
+    start-up never waits for ComfyUI, and an unreachable one is only noted."""
+
+    async def log_problems() -> None:
+        try:
+            info = await object_info()
+        except ComfyUnavailable as exc:
+            log.info("workflows not checked against ComfyUI (%s); `studio workflows check` does it later", exc)
+            return
+        for workflow in workflows:
+            for problem in check_workflow(workflow, info):
+                label = "warning: " if problem.severity == "warning" else "cannot run on this ComfyUI: "
+                log.warning("workflow %s: %s%s", workflow.name, label, problem.sentence())
+
+    @asynccontextmanager
+    async def lifespan(_: Any) -> AsyncIterator[None]:
+        task = asyncio.create_task(log_problems())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+
+    return lifespan
