@@ -7,6 +7,7 @@ import mimetypes
 import uuid
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 import msgspec
@@ -15,6 +16,7 @@ from client.errors import ClientError, detail_of, key_refused
 from server.access.schemas import ApiKeyInfo, Me
 from server.jobs.schemas import Job, JobCreate, JobFilters, JobPage, RemixRequest
 from server.models.schemas import FOLDERS, ModelLists
+from server.presets.schemas import Preset, PresetCreate
 from server.stats.schemas import Stats
 from server.uploads.schemas import UploadInfo
 from server.workflows.schemas import WorkflowInfo
@@ -79,6 +81,21 @@ class StudioClient:
 
     async def delete(self, job_id: JobId) -> None:
         await self._request("DELETE", f"/api/jobs/{job_id}")
+
+    # --- presets --------------------------------------------------------------------------
+
+    async def presets(self) -> list[Preset]:
+        """The caller's presets, by name."""
+        return await self._call("GET", "/api/presets", list[Preset])
+
+    async def preset(self, name: str) -> Preset:
+        return await self._call("GET", _preset_path(name), Preset)
+
+    async def save_preset(self, request: PresetCreate) -> Preset:
+        return await self._call("POST", "/api/presets", Preset, json=msgspec.to_builtins(request))
+
+    async def delete_preset(self, name: str) -> None:
+        await self._request("DELETE", _preset_path(name))
 
     # --- access -----------------------------------------------------------------------------
 
@@ -145,3 +162,8 @@ class StudioClient:
 def _refusal(response: httpx.Response) -> str:
     detail = detail_of(response.content) or response.text.strip()[:200] or response.reason_phrase
     return detail if response.is_client_error else f"Studio answered {response.status_code}: {detail}"
+
+
+def _preset_path(name: str) -> str:
+    # A name may hold spaces and dots: one path segment whatever it holds.
+    return f"/api/presets/{quote(name, safe='')}"

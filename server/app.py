@@ -40,6 +40,7 @@ from server.logs import logging_config
 from server.maintenance import retention
 from server.models.controller import list_models
 from server.outputs import serve_output
+from server.presets.controller import PresetController
 from server.services import build_api_services
 from server.stats import controller as stats
 from server.stats.requests import RequestMetrics
@@ -88,6 +89,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             JobController,
             WorkflowController,
             UploadController,
+            PresetController,
             KeyController,
             who_am_i,
             LegacyController,
@@ -106,6 +108,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             "workflows": _given(services.workflows),
             "jobs": _given(services.jobs),
             "uploads": _given(services.uploads),
+            "presets": _given(services.presets),
             "links": _given(services.links),
             "keys": _given(services.keys),
             "models": _given(services.models),

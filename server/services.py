@@ -23,6 +23,7 @@ from server.config import Settings
 from server.events.bus import EventBus
 from server.jobs.service import JobService
 from server.models.catalog import ModelCatalog
+from server.presets.service import PresetService
 from server.stats.lanes import LaneProbe
 from server.stats.metrics import Metrics
 from server.storage import LocalStorage
@@ -50,6 +51,7 @@ class ApiServices(Services, kw_only=True, frozen=True):
     styles: StyleRegistry
     jobs: JobService
     uploads: UploadService
+    presets: PresetService
     links: LinkSigner
     keys: KeyService
     lanes: LaneProbe
@@ -85,6 +87,7 @@ def build_api_services(settings: Settings) -> ApiServices:
         styles=styles,
         jobs=JobService(settings, shared.workflows, styles, shared.storage, shared.queue, shared.events, models, links),
         uploads=UploadService(settings, shared.storage),
+        presets=PresetService(shared.workflows),
         links=links,
         keys=KeyService(),
         lanes=lanes,

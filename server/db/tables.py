@@ -108,3 +108,18 @@ class ApiKey(Table, tablename="api_keys"):
     gpu_minutes_per_day = Integer(null=True, default=None)
     upload_bytes = BigInt(null=True, default=None)
     priority = Integer(default=0)
+
+
+class Preset(Table, tablename="presets"):
+    """A named set of a workflow's parameters, its owner's to start jobs from."""
+
+    id = UUID(primary_key=True, default=uuid.uuid4)
+    # The key name that saved it; "" while Studio runs open (NULL would let names repeat: unique
+    # indexes treat NULLs as distinct). Unique with `name` (index presets_owner_name, made by its
+    # migration). Deleting a preset removes its row: a name is taken only by a preset that exists.
+    owner = Varchar(length=255, default="")
+    name = Varchar(length=100)
+    workflow = Varchar(length=100)
+    params = JSON(default="{}")
+    created_at = Timestamptz(default=utc_now)
+

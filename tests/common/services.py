@@ -33,6 +33,6 @@ async def truncate(url: str) -> None:
     """Empty a test database's tables."""
     connection = await asyncpg.connect(url)
     try:
-        await connection.execute("TRUNCATE jobs, uploads, api_keys")
+        await connection.execute("TRUNCATE jobs, uploads, api_keys, presets")
     finally:
         await connection.close()

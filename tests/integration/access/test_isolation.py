@@ -66,6 +66,11 @@ COVERED = {
     ("GET", "/api/keys"): "test_key_routes_are_an_admins_and_me_is_the_caller",
     ("POST", "/api/keys"): "test_key_routes_are_an_admins_and_me_is_the_caller",
     ("POST", "/api/keys/{key_id:uuid}/revoke"): "test_key_routes_are_an_admins_and_me_is_the_caller",
+    # Presets, per key name: tests/integration/api/test_presets.py.
+    ("GET", "/api/presets"): "test_each_key_has_its_own_presets_and_someone_elses_are_as_absent_as_none",
+    ("POST", "/api/presets"): "test_each_key_has_its_own_presets_and_someone_elses_are_as_absent_as_none",
+    ("GET", "/api/presets/{name:str}"): "test_each_key_has_its_own_presets_and_someone_elses_are_as_absent_as_none",
+    ("DELETE", "/api/presets/{name:str}"): "test_each_key_has_its_own_presets_and_someone_elses_are_as_absent_as_none",
     # Whole-queue figures, no prompts: tests/integration/stats/test_metrics_http.py.
     ("GET", "/metrics"): "test_metrics_need_an_admin_key_once_keys_are_on_and_stats_any_key",
     ("GET", "/api/stats"): "test_metrics_need_an_admin_key_once_keys_are_on_and_stats_any_key",

@@ -1,0 +1,34 @@
+"""Wire types of the presets API."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Annotated, Any
+
+import msgspec
+
+from server.jobs.schemas import WorkflowName
+
+# As long as the presets.name column allows; the characters are checked with a sentence (service).
+PresetName = Annotated[str, msgspec.Meta(max_length=100)]
+
+
+class PresetCreate(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Save `job_id`'s parameters (a job the caller may see), or `workflow` with `params`."""
+
+    name: PresetName
+    job_id: uuid.UUID | None = None
+    workflow: WorkflowName | None = None
+    # Some of the workflow's parameters: the ones a preset leaves out come from the job's submit.
+    params: dict[str, Any] | None = None
+
+
+class Preset(msgspec.Struct, kw_only=True):
+    name: str
+    workflow: str
+    # As the job was submitted: a random seed is -1.
+    params: dict[str, Any]
+    # The key name that saved it; null while Studio runs open.
+    owner: str | None
+    created_at: datetime.datetime
