@@ -87,7 +87,7 @@ def build_api_services(settings: Settings) -> ApiServices:
         styles=styles,
         jobs=JobService(settings, shared.workflows, styles, shared.storage, shared.queue, shared.events, models, links),
         uploads=UploadService(settings, shared.storage),
-        presets=PresetService(shared.workflows),
+        presets=PresetService(shared.workflows, styles),
         links=links,
         keys=KeyService(),
         lanes=lanes,

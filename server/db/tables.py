@@ -121,5 +121,7 @@ class Preset(Table, tablename="presets"):
     name = Varchar(length=100)
     workflow = Varchar(length=100)
     params = JSON(default="{}")
+    # The prompt style (server/styles/) jobs started from it name.
+    style = Varchar(length=100, null=True, default=None)
     created_at = Timestamptz(default=utc_now)
 

@@ -33,14 +33,15 @@ def live(owner: str | None) -> Combinable:
 
 def _to_preset(row: dict[str, Any]) -> Preset:
     return Preset(
-        name=row["name"], workflow=row["workflow"], params=row["params"], owner=row["owner"] or None, created_at=row["created_at"]
+        name=row["name"], workflow=row["workflow"], params=row["params"], style=row["style"],
+        owner=row["owner"] or None, created_at=row["created_at"],
     )
 
 
-async def insert(owner: str | None, name: str, workflow: str, params: dict[str, Any]) -> Preset:
+async def insert(owner: str | None, name: str, workflow: str, params: dict[str, Any], style: str | None) -> Preset:
     """Raises NameTaken when `owner` has a preset named `name`."""
     try:
-        await PresetRow.insert(PresetRow(owner=_stored(owner), name=name, workflow=workflow, params=params))
+        await PresetRow.insert(PresetRow(owner=_stored(owner), name=name, workflow=workflow, params=params, style=style))
     except UNIQUE_VIOLATIONS:
         raise NameTaken(name) from None
     found = await get(owner, name)

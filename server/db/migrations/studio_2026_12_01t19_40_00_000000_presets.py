@@ -129,6 +129,28 @@ async def forwards():
     manager.add_column(
         table_class_name="Preset",
         tablename="presets",
+        column_name="style",
+        db_column_name="style",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 100,
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Preset",
+        tablename="presets",
         column_name="created_at",
         db_column_name="created_at",
         column_class_name="Timestamptz",

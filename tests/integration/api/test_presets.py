@@ -44,8 +44,9 @@ def keyed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Keyed]:
                 client.close()
 
 
-def submit(http: httpx.Client | TestClient, **params: object) -> dict:
-    response = http.post("/api/jobs", json={"workflow": "text_to_image", "params": {"prompt": "a fox", **params}})
+def submit(http: httpx.Client | TestClient, style: str | None = None, **params: object) -> dict:
+    body = {"workflow": "text_to_image", "params": {"prompt": "a fox", **params}, "style": style}
+    response = http.post("/api/jobs", json=body)
     assert response.status_code == 202, response.text
     return response.json()
 
@@ -57,24 +58,27 @@ def save(http: httpx.Client | TestClient, body: dict, status: int = 201) -> dict
 
 
 def test_a_jobs_parameters_saved_as_a_preset_start_a_new_job(studio: httpx.Client) -> None:
-    job = submit(studio, steps=31, cfg=5.5, aspect_ratio="3:2", seed=-1)
+    job = submit(studio, "watercolor", steps=31, cfg=5.5, aspect_ratio="3:2", seed=-1)
     preset = save(studio, {"name": "wide fox", "job_id": job["id"]})
-    assert (preset["name"], preset["workflow"], preset["owner"]) == ("wide fox", "text_to_image", None)
+    assert (preset["name"], preset["workflow"], preset["style"], preset["owner"]) == ("wide fox", "text_to_image", "watercolor", None)
     # As submitted: a random seed stays random for the jobs started from it.
     assert preset["params"] == {"prompt": "a fox", "steps": 31, "cfg": 5.5, "aspect_ratio": "3:2", "seed": -1}
     assert studio.get("/api/presets/wide fox").json() == preset
 
     # A client starts a job from it: its workflow and parameters, the user's changes on top.
-    started = submit(studio, **{**preset["params"], "prompt": "a wolf"})
+    started = submit(studio, preset["style"], **{**preset["params"], "prompt": "a wolf"})
     assert (started["prompt"], started["steps"], started["cfg"], started["aspect_ratio"]) == ("a wolf", 31, 5.5, "3:2")
+    assert started["style"] == "watercolor"
 
 
 def test_given_parameters_are_saved_checked_one_by_one_and_may_leave_the_prompt_out(studio: httpx.Client) -> None:
-    preset = save(studio, {"name": "fast", "workflow": "text_to_image", "params": {"steps": 8, "sampler": "euler"}})
-    assert preset["params"] == {"steps": 8, "sampler": "euler"}
+    preset = save(studio, {"name": "fast", "workflow": "text_to_image", "params": {"steps": 8, "sampler": "euler"}, "style": "anime"})
+    assert (preset["params"], preset["style"]) == ({"steps": 8, "sampler": "euler"}, "anime")
+    assert save(studio, {"name": "plain", "workflow": "text_to_image"})["style"] is None
     refused = save(studio, {"name": "bad", "workflow": "text_to_image", "params": {"steps": 0, "colour": "red"}}, 400)
     assert [error["field"] for error in refused["errors"]] == ["params.colour", "params.steps"]
     assert "unknown workflow 'nope'" in save(studio, {"name": "bad", "workflow": "nope", "params": {}}, 400)["detail"]
+    assert "unknown style 'pastel'" in save(studio, {"name": "bad", "workflow": "text_to_image", "style": "pastel"}, 400)["detail"]
     assert studio.get("/api/presets/bad").status_code == 404
 
 
@@ -102,6 +106,7 @@ def test_the_list_is_by_name_and_a_deleted_preset_frees_its_name(studio: httpx.C
         ({"name": "both", "workflow": "text_to_image", "job_id": "5b0c0000-0000-4000-8000-000000000000"}, "body", "give either job_id"),
         ({"name": "neither"}, "body", "give either job_id"),
         ({"name": "mixed", "job_id": "5b0c0000-0000-4000-8000-000000000000", "params": {}}, "params", "comes from the job"),
+        ({"name": "mixed", "job_id": "5b0c0000-0000-4000-8000-000000000000", "style": "anime"}, "style", "comes from the job"),
         ({"name": "extra", "workflow": "text_to_image", "colour": "red"}, "body", "unknown field"),
     ],
 )
