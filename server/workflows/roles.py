@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from server.workflows.manifest import (
+    COMFY,
     AspectRatioParam,
     ChoiceParam,
     ImageParam,
@@ -53,6 +54,8 @@ SAMPLING = {"seed": "seed", "noise_seed": "seed", "steps": "steps", "cfg": "cfg"
             "scheduler": "scheduler", "denoise": "denoise"}
 LABELS = {"steps": "Steps", "cfg": "CFG", "sampler": "Sampler", "scheduler": "Scheduler", "denoise": "Denoise"}
 ADVANCED_SAMPLING = {"steps", "cfg", "sampler", "scheduler"}
+# Listed as ComfyUI lists them when a job is checked (`"choices": "comfy"`), so new ones appear.
+COMFY_CHOICES = {"sampler", "scheduler"}
 # The order of a manifest's parameters, as in the built-ins.
 ORDER = ("prompt", "negative_prompt", "image", "model", "text_encoder", "vae", "lora", "lora_strength",
          "upscale_model", "controlnet", "aspect_ratio", "batch_size", "denoise", "seed", "steps", "cfg", "sampler",
@@ -260,7 +263,9 @@ def _sampling(graph: dict[str, Any], info: ObjectInfo) -> Iterator[tuple[str, Pa
             elif spec.kind in ("INT", "FLOAT"):
                 yield role, _number(spec, value, where, label=LABELS[role], advanced=advanced, bind=bind)
             elif spec.kind == "COMBO":
-                yield role, _choice(spec, value, where, label=LABELS[role], advanced=advanced, bind=bind)
+                yield role, _choice(
+                    spec, value, where, comfy=role in COMFY_CHOICES, label=LABELS[role], advanced=advanced, bind=bind
+                )
 
 
 def _number(spec: InputSpec, value: Any, where: str, **fields: Any) -> IntegerParam | NumberParam:
@@ -278,7 +283,7 @@ def _int(limit: float | None) -> int | None:
     return None if limit is None else int(limit)
 
 
-def _choice(spec: InputSpec, value: Any, where: str, **fields: Any) -> ChoiceParam:
+def _choice(spec: InputSpec, value: Any, where: str, comfy: bool = False, **fields: Any) -> ChoiceParam:
     if str(value) not in spec.choices:
         raise RoleError(f"{where}: {value!r} is not one of the choices this ComfyUI offers")
-    return ChoiceParam(choices=list(spec.choices), default=str(value), **fields)
+    return ChoiceParam(choices=COMFY if comfy else list(spec.choices), default=str(value), **fields)

@@ -16,6 +16,7 @@ from PIL import Image
 
 from tests.comfyui_double.double import ComfyDouble
 from tests.common.paths import REPO
+from tests.integration.access.test_keys_api import bearer, make_key
 from tests.integration.worker.stack import Stack
 
 GRAPHS = REPO / "tests/data/comfyui/workflows"
@@ -103,3 +104,13 @@ def test_post_refusals_are_400_and_409_with_sentences(single_stack: Stack) -> No
     exposed = single_stack.http.post("/api/workflows", json={"name": "x", "graph": graph, "expose": ["1.colour"]})
     assert exposed.status_code == 400 and "node 1 (EmptyImage) has no input 'colour'" in exposed.json()["detail"]
     assert single_stack.http.get("/api/workflows/x").status_code == 404
+
+
+def test_only_admins_import(single_stack: Stack) -> None:
+    graph = json.loads((GRAPHS / "empty_image_save_batch2.json").read_text())
+    admin = make_key(single_stack.http, "root", role="admin")["key"]
+    user = make_key(single_stack.http, "ana", admin, role="user")["key"]
+    refused = single_stack.http.post("/api/workflows", json={"name": "empty", "graph": graph}, headers=bearer(user))
+    assert refused.status_code == 403 and "needs an admin key" in refused.json()["detail"]
+    done = single_stack.http.post("/api/workflows", json={"name": "empty", "graph": graph}, headers=bearer(admin))
+    assert done.status_code == 201 and done.json()["name"] == "empty"

@@ -12,7 +12,7 @@ import pytest
 
 from server.workflows.importer import ImportRefused, NameTaken, plan, write
 from server.workflows.loader import load_workflow
-from server.workflows.manifest import AspectRatioParam, Param
+from server.workflows.manifest import AspectRatioParam, ChoiceParam, ModelParam, Param
 from server.workflows.object_info import ObjectInfo, load_file
 from tests.common.paths import REPO
 
@@ -86,8 +86,7 @@ def test_typed_limited_and_defaulted_from_comfy_and_the_graph(info: ObjectInfo, 
     assert params["seed"].default == -1  # random, as the built-ins
     steps = params["steps"]
     assert (steps.default, steps.min, steps.max) == (20, 1, 10000)
-    sampler = info.node("KSampler").inputs["sampler_name"]
-    assert params["sampler"].choices == list(sampler.choices) and params["sampler"].default == "euler"
+    assert params["sampler"].choices == "comfy" and params["sampler"].default == "euler"
     ratio = params["aspect_ratio"]
     assert ratio.default == "1:1" and ratio.presets["1:1"] == (512, 512) and ratio.presets["16:9"] == (672, 384)
 
@@ -106,7 +105,10 @@ def test_built_in_graphs_give_the_hand_written_parameters(name: str, info: Objec
     expected = {param_name: param.bindings() for param_name, param in hand_written.manifest.params.items()}
     assert {param_name: param.bindings() for param_name, param in generated.params.items()} == expected
     for param_name, param in generated.params.items():
-        assert type(param) is type(hand_written.manifest.params[param_name]), param_name
+        written = hand_written.manifest.params[param_name]
+        assert type(param) is type(written), param_name
+        if isinstance(param, ChoiceParam | ModelParam):
+            assert (param.default, getattr(param, "choices", None)) == (written.default, getattr(written, "choices", None))
 
 
 def test_flux_style_prompt_through_guidance_and_a_lora(info: ObjectInfo, tmp_path: Path) -> None:
@@ -153,6 +155,12 @@ def test_refusals_name_the_node_and_the_reason(info: ObjectInfo, tmp_path: Path)
     (tmp_path / "taken").mkdir()
     with pytest.raises(NameTaken, match="'taken' exists already"):
         plan(graph, "taken", [], info, tmp_path)
+
+
+def test_a_combo_exposed_lists_comfy_choices(info: ObjectInfo, tmp_path: Path) -> None:
+    graph = graph_of(GRAPHS / "cache_probe_scale_invert_save.json")
+    method = plan(graph, "scale", ["2.upscale_method"], info, tmp_path).params["upscale_method"]
+    assert method.default == "bilinear" and method.choices == list(info.node("ImageScale").inputs["upscale_method"].choices)
 
 
 def test_a_graph_value_comfy_refuses_is_named(info: ObjectInfo, tmp_path: Path) -> None:
