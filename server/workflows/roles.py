@@ -48,6 +48,8 @@ LOADERS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
     "ControlNetLoader": (("control_net_name", "controlnet", "controlnet", "ControlNet"),),
 }
 ADVANCED_MODELS = {"text_encoder", "vae"}
+# Guiders with one conditioning input (Flux's SamplerCustomAdvanced graphs): it is the positive prompt.
+SINGLE_CONDITIONING = {"BasicGuider": "conditioning"}
 IMAGE_LOADERS = {"LoadImage": "image", "LoadImageMask": "image"}
 # A sampler's typed-in inputs, whatever the node (KSampler, RandomNoise, BasicScheduler...).
 SAMPLING = {"seed": "seed", "noise_seed": "seed", "steps": "steps", "cfg": "cfg", "sampler_name": "sampler",
@@ -152,7 +154,11 @@ def _prompts(graph: dict[str, Any], info: ObjectInfo) -> Iterator[tuple[str, Par
     encoders: dict[str, str] = {}  # node id -> role, the positive winning when one feeds both
     for side, role in (("positive", "prompt"), ("negative", "negative_prompt")):
         for node in graph.values():
-            node_id = _encoder(graph, info, node["inputs"].get(side))
+            if side == "positive" and node["class_type"] in SINGLE_CONDITIONING:
+                side_input = SINGLE_CONDITIONING[node["class_type"]]
+            else:
+                side_input = side
+            node_id = _encoder(graph, info, node["inputs"].get(side_input))
             if node_id is not None and node_id not in encoders:
                 encoders[node_id] = role
     for node_id, role in encoders.items():
@@ -246,13 +252,22 @@ def _feeds_from_empty(graph: dict[str, Any], node: dict[str, Any]) -> bool:
     return _is_link(link) and link[0] in graph and _is_size_source(graph[link[0]])
 
 
+def _denoise_matters(graph: dict[str, Any], node: dict[str, Any]) -> bool:
+    """A sampler's own latent says; a scheduler's denoise (BasicScheduler) matters unless every
+    sampler of the graph starts from an empty latent."""
+    if "latent_image" in node["inputs"]:
+        return not _feeds_from_empty(graph, node)
+    samplers = [other for other in graph.values() if "latent_image" in other["inputs"]]
+    return not samplers or not all(_feeds_from_empty(graph, sampler) for sampler in samplers)
+
+
 def _sampling(graph: dict[str, Any], info: ObjectInfo) -> Iterator[tuple[str, Param]]:
     for node_id, node in graph.items():
         for input_name, role in SAMPLING.items():
             spec = _spec(info, node, input_name)
             if spec is None or not _literal(node, input_name):
                 continue
-            if role == "denoise" and _feeds_from_empty(graph, node):
+            if role == "denoise" and not _denoise_matters(graph, node):
                 continue
             bind = [f"{node_id}.{input_name}"]
             where = f"node {node_id} ({node['class_type']}) input {input_name!r}"

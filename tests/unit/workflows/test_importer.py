@@ -167,3 +167,36 @@ def test_a_graph_value_comfy_refuses_is_named(info: ObjectInfo, tmp_path: Path) 
     graph = graph_of(GRAPHS / "needs_model_sd15_txt2img.json")
     graph["3"]["inputs"]["sampler_name"] = "euler_turbo_custom"
     assert "node 3 (KSampler) input 'sampler_name'" in refusal(info, tmp_path, graph)
+
+
+def link(node_id: str) -> list[Any]:
+    return [node_id, 0]
+
+
+def test_flux_custom_sampler_graph(info: ObjectInfo, tmp_path: Path) -> None:
+    """SamplerCustomAdvanced: seed, sampler, steps and scheduler on their own nodes, the prompt behind a guider."""
+    graph = {
+        "1": {"class_type": "UNETLoader", "inputs": {"unet_name": "flux1-dev.safetensors", "weight_dtype": "default"}},
+        "2": {"class_type": "DualCLIPLoader", "inputs": {
+            "clip_name1": "clip_l.safetensors", "clip_name2": "t5xxl_fp16.safetensors", "type": "flux"}},
+        "3": {"class_type": "VAELoader", "inputs": {"vae_name": "ae.safetensors"}},
+        "4": {"class_type": "CLIPTextEncode", "inputs": {"text": "a lighthouse", "clip": link("2")}},
+        "5": {"class_type": "FluxGuidance", "inputs": {"conditioning": link("4"), "guidance": 3.5}},
+        "6": {"class_type": "BasicGuider", "inputs": {"model": link("1"), "conditioning": link("5")}},
+        "7": {"class_type": "RandomNoise", "inputs": {"noise_seed": 42}},
+        "8": {"class_type": "KSamplerSelect", "inputs": {"sampler_name": "euler"}},
+        "9": {"class_type": "BasicScheduler", "inputs": {"model": link("1"), "scheduler": "simple", "steps": 20, "denoise": 1.0}},
+        "10": {"class_type": "EmptySD3LatentImage", "inputs": {"width": 1024, "height": 1024, "batch_size": 1}},
+        "11": {"class_type": "SamplerCustomAdvanced", "inputs": {
+            "noise": link("7"), "guider": link("6"), "sampler": link("8"), "sigmas": link("9"), "latent_image": link("10")}},
+        "12": {"class_type": "VAEDecode", "inputs": {"samples": link("11"), "vae": link("3")}},
+        "13": {"class_type": "SaveImage", "inputs": {"images": link("12"), "filename_prefix": "flux"}},
+    }
+    manifest = plan(graph, "flux", [], info, tmp_path)
+    assert bindings(manifest.params) == {
+        "prompt": "4.text", "model": "1.unet_name", "text_encoder": "2.clip_name1", "text_encoder_2": "2.clip_name2",
+        "vae": "3.vae_name", SIZE: "10.size", "batch_size": "10.batch_size", "seed": "7.noise_seed",
+        "steps": "9.steps", "sampler": "8.sampler_name", "scheduler": "9.scheduler",  # no denoise: from an empty latent
+    }
+    assert manifest.params["model"].folder == "diffusion_models"
+    assert write(tmp_path, "flux", graph, manifest).name == "flux"
