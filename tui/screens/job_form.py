@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,6 +22,15 @@ from tui.screens.detail import JobDetailScreen
 from tui.widgets.form.fields import KEEP, Invalid
 from tui.widgets.form.workflow_fields import WorkflowFields
 from tui.widgets.top_bar import TopBar
+
+
+def _entry(workflow: WorkflowInfo) -> str | Text:
+    """A workflow the connected ComfyUI cannot run is greyed, with why (it may still be chosen:
+    ComfyUI may get the missing node before the job runs)."""
+    label = f"{workflow.title} ({workflow.name})"
+    if workflow.runnable is not False:
+        return label
+    return Text.assemble((label, "dim"), (f"  cannot run: {'; '.join(workflow.problems)}", "dim italic"))
 
 
 def initial_values(workflow: WorkflowInfo, job: Job | None) -> dict[str, Any]:
@@ -98,7 +108,7 @@ class JobFormScreen(StudioScreen[None]):
             return
         # A remix keeps its workflow: the parameters it carries over belong to it.
         picker = Select[str](
-            ((f"{workflow.title} ({workflow.name})", workflow.name) for workflow in workflows),
+            ((_entry(workflow), workflow.name) for workflow in workflows),
             value=chosen,
             allow_blank=False,
             id="workflow",
