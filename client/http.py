@@ -18,6 +18,7 @@ from server.jobs.schemas import Job, JobCreate, JobFilters, JobPage, RemixReques
 from server.models.schemas import FOLDERS, ModelLists
 from server.presets.schemas import Preset, PresetCreate
 from server.stats.schemas import Stats
+from server.styles.schemas import Style
 from server.uploads.schemas import UploadInfo
 from server.workflows.schemas import WorkflowInfo
 
@@ -46,8 +47,8 @@ class StudioClient:
 
     # --- jobs ----------------------------------------------------------------------------
 
-    async def submit(self, workflow: str, params: dict[str, Any]) -> Job:
-        body = JobCreate(workflow=workflow, params=params)
+    async def submit(self, workflow: str, params: dict[str, Any], style: str | None = None) -> Job:
+        body = JobCreate(workflow=workflow, params=params, style=style)
         return await self._call("POST", "/api/jobs", Job, json=msgspec.to_builtins(body))
 
     async def job(self, job_id: JobId) -> Job:
@@ -71,9 +72,10 @@ class StudioClient:
     async def cancel(self, job_id: JobId) -> Job:
         return await self._call("POST", f"/api/jobs/{job_id}/cancel", Job)
 
-    async def remix(self, job_id: JobId, params: dict[str, Any]) -> Job:
-        """A new job from this one's parameters plus `params`; "seed": -1 asks for a new seed."""
-        body = RemixRequest(params=params)
+    async def remix(self, job_id: JobId, params: dict[str, Any], style: str | None | msgspec.UnsetType = msgspec.UNSET) -> Job:
+        """A new job from this one's parameters plus `params`; "seed": -1 asks for a new seed. Its
+        style is kept unless `style` names another (None: no style)."""
+        body = RemixRequest(params=params, style=style)
         return await self._call("POST", f"/api/jobs/{job_id}/remix", Job, json=msgspec.to_builtins(body))
 
     async def set_favorite(self, job_id: JobId, favorite: bool) -> Job:
@@ -120,6 +122,9 @@ class StudioClient:
 
     async def workflow(self, name: str) -> WorkflowInfo:
         return await self._call("GET", f"/api/workflows/{name}", WorkflowInfo)
+
+    async def styles(self) -> list[Style]:
+        return await self._call("GET", "/api/styles", list[Style])
 
     async def models(self) -> dict[str, list[str]]:
         """Model files per ComfyUI folder ("checkpoints", "vae", ...), as a model param's `folder` names them."""

@@ -11,7 +11,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Footer, Label, Select, Static
+from textual.widgets import Button, Footer, Label, Select, Static, TextArea
 
 from client.errors import ClientError
 from server.events.schemas import Message, QueueSnapshot
@@ -19,7 +19,8 @@ from server.jobs.schemas import Job
 from server.workflows.schemas import WorkflowInfo
 from tui.screens.base import StudioScreen
 from tui.screens.detail import JobDetailScreen
-from tui.widgets.form.fields import KEEP, Invalid
+from tui.widgets.form.fields import KEEP, Invalid, TextField
+from tui.widgets.form.style_picker import StylePicker
 from tui.widgets.form.workflow_fields import WorkflowFields
 from tui.widgets.top_bar import TopBar
 
@@ -95,6 +96,11 @@ class JobFormScreen(StudioScreen[None]):
         except ClientError as exc:
             # Still usable: model fields offer the current value only.
             self.notify(str(exc), title="No model lists", severity="warning")
+        try:
+            styles = await self.studio.api.styles()
+        except ClientError as exc:
+            styles = []
+            self.notify(str(exc), title="No prompt styles", severity="warning")
         self.workflows = {workflow.name: workflow for workflow in workflows}
         chosen = self.remix_of.workflow if self.remix_of else self._last_used()
         if chosen not in self.workflows:
@@ -117,6 +123,10 @@ class JobFormScreen(StudioScreen[None]):
         )
         await note.remove()
         await self.query_one("#workflow-row").mount(picker)
+        if styles or (self.remix_of and self.remix_of.style):
+            style = StylePicker(styles, self.remix_of.style if self.remix_of else None)
+            await self.query_one("#form").mount(style, before="#workflow-fields")
+            self._preview_style()
 
     def _last_used(self) -> str | None:
         """The workflow of the latest outcome, else the first one."""
@@ -138,6 +148,23 @@ class JobFormScreen(StudioScreen[None]):
         self._shown = fields
         fields.display = True
         fields.focus_first()
+        self._preview_style()
+
+    @on(StylePicker.Chosen)
+    def _style_chosen(self, event: StylePicker.Chosen) -> None:
+        """The style's defaults (cfg, steps...) into the fields: shown, and changed at will."""
+        fields = self._shown.by_name() if self._shown is not None else {}
+        for name, value in event.style.params.items():
+            if (field := fields.get(name)) is not None:
+                field.enter((value if isinstance(value, bool | str) else str(value),))
+
+    @on(TextArea.Changed)
+    def _preview_style(self) -> None:
+        """The chosen style's preview of what is typed in the prompt fields."""
+        if self._shown is None or not (pickers := self.query(StylePicker)):
+            return
+        texts = {name: field.entered()[0] for name, field in self._shown.by_name().items() if isinstance(field, TextField)}
+        pickers.first().show((texts["prompt"], texts.get("negative_prompt", "")) if "prompt" in texts else None)
 
     @property
     def current(self) -> WorkflowFields | None:
@@ -159,10 +186,11 @@ class JobFormScreen(StudioScreen[None]):
             return
         try:
             params = await self._params(fields)
+            style = pickers.first().chosen if (pickers := self.query(StylePicker)) else None
             if self.remix_of is not None:
-                job = await self.studio.api.remix(self.remix_of.id, params)
+                job = await self.studio.api.remix(self.remix_of.id, params, style)
             else:
-                job = await self.studio.api.submit(fields.workflow.name, params)
+                job = await self.studio.api.submit(fields.workflow.name, params, style)
         except (Invalid, ClientError) as exc:
             self.notify(str(exc), title="Not submitted", severity="error")
             return
