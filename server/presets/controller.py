@@ -6,7 +6,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from server.access.schemas import Caller
-from server.errors import error_responses
+from server.errors import error_response, error_responses
 from server.presets.schemas import Preset, PresetCreate
 from server.presets.service import PresetService
 
@@ -23,7 +23,7 @@ class PresetController(Controller):
         "/",
         status_code=HTTP_201_CREATED,
         summary="Save a job's parameters (job_id), or a workflow's (workflow, params), under a name",
-        responses=error_responses(404, 409),
+        responses={**error_responses(404), 409: error_response("The caller has a preset of that name already")},
     )
     async def create_preset(self, data: JSONBody[PresetCreate], presets: Presets, caller: Me) -> Preset:
         return await presets.create(data, caller)
