@@ -22,6 +22,7 @@ from client.files import save_outputs
 from client.follow import follow
 from client.http import StudioClient
 from client.view import JobView
+from server.jobs.schemas import Job
 
 COMMANDS = ("submit", "watch")
 DEFAULT_URL = "http://127.0.0.1:8000"
@@ -36,8 +37,15 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         description="Submit a job and print its id. Values are read as JSON when they parse "
         "(steps=30, cfg=6.5, seed=-1), else as text (prompt=\"a red fox\").",
     )
-    submit.add_argument("workflow", help="workflow name, e.g. text_to_image (GET /api/workflows lists them)")
+    submit.add_argument(
+        "workflow", nargs="?", help="workflow name, e.g. text_to_image (GET /api/workflows lists them); with --preset, the preset's"
+    )
     submit.add_argument("params", nargs="*", metavar="KEY=VALUE", help="parameters of the workflow")
+    submit.add_argument(
+        "--preset",
+        metavar="NAME",
+        help="start from your preset NAME (GET /api/presets lists them): its workflow and parameters, KEY=VALUE on top",
+    )
     submit.add_argument("--wait", action="store_true", help="follow the job with a progress bar; print its outputs")
     _save_flag(submit)
     add_connection_flags(submit)
@@ -91,11 +99,28 @@ async def _run(args: argparse.Namespace, console: Console) -> int:
     async with StudioClient(args.url, api_key=args.api_key) as studio:
         if args.command == "watch":
             return await _watch(studio, args.job_id, args.save, console)
-        job = await studio.submit(args.workflow, parse_params(args.params))
+        job = await _submit(studio, args)
         print(job.id, flush=True)
         if args.wait or args.save is not None:
             return await _watch(studio, str(job.id), args.save, console)
         return FINISHED
+
+
+async def _submit(studio: StudioClient, args: argparse.Namespace) -> Job:
+    """The job to submit: the workflow and parameters given, or a preset's with those given on top.
+    The preset is read here and its values submitted like typed ones: the job holds them all."""
+    workflow, pairs = args.workflow, args.params
+    if workflow is not None and "=" in workflow:  # `--preset NAME KEY=VALUE...`: no workflow named
+        workflow, pairs = None, [workflow, *pairs]
+    if args.preset is None:
+        if workflow is None:
+            raise ClientError("Name a workflow (e.g. `studio submit text_to_image prompt=\"a fox\"`) or give --preset NAME.", usage=True)
+        return await studio.submit(workflow, parse_params(pairs))
+    params = parse_params(pairs)
+    preset = await studio.preset(args.preset)
+    if workflow is not None and workflow != preset.workflow:
+        raise ClientError(f"The preset {args.preset!r} is for the workflow {preset.workflow!r}, not {workflow!r}.", usage=True)
+    return await studio.submit(preset.workflow, {**preset.params, **params}, preset.style)
 
 
 def parse_params(pairs: list[str]) -> dict[str, Any]:
