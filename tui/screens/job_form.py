@@ -16,10 +16,12 @@ from textual.widgets import Button, Footer, Label, Select, Static, TextArea
 from client.errors import ClientError
 from server.events.schemas import Message, QueueSnapshot
 from server.jobs.schemas import Job
+from server.presets.schemas import Preset, PresetCreate
 from server.workflows.schemas import WorkflowInfo
 from tui.screens.base import StudioScreen
 from tui.screens.detail import JobDetailScreen
 from tui.widgets.form.fields import KEEP, Invalid, TextField
+from tui.widgets.form.preset_picker import PresetPicker
 from tui.widgets.form.style_picker import StylePicker
 from tui.widgets.form.workflow_fields import WorkflowFields
 from tui.widgets.top_bar import TopBar
@@ -42,6 +44,27 @@ def initial_values(workflow: WorkflowInfo, job: Job | None) -> dict[str, Any]:
         if "seed" in values and job.seed is not None:
             values["seed"] = job.seed
     return values
+
+
+def preset_values(workflow: WorkflowInfo, preset: Preset) -> dict[str, Any]:
+    """Defaults, and the preset's parameters but its images (a job's input image is picked anew)."""
+    values = initial_values(workflow, None)
+    images = {param.name for param in workflow.params if param.type == "image"}
+    values.update({name: value for name, value in preset.params.items() if name in values and name not in images})
+    return values
+
+
+def form_values(fields: WorkflowFields) -> tuple[dict[str, Any], dict[str, Path]]:
+    """The fields' values to send, and apart from them the local image files (uploaded on submit)."""
+    params: dict[str, Any] = {}
+    uploads: dict[str, Path] = {}
+    for field in fields.fields:
+        value = field.value()
+        if isinstance(value, Path):
+            uploads[field.param.name] = value
+        elif value is not KEEP and value is not None:
+            params[field.param.name] = value
+    return params, uploads
 
 
 class JobFormScreen(StudioScreen[None]):
@@ -127,6 +150,61 @@ class JobFormScreen(StudioScreen[None]):
             style = StylePicker(styles, self.remix_of.style if self.remix_of else None)
             await self.query_one("#form").mount(style, before="#workflow-fields")
             self._preview_style()
+        if self.remix_of is None:
+            await self._mount_presets()
+
+    async def _mount_presets(self) -> None:
+        """The caller's presets to start from, and saving the form as one (new jobs: a remix starts from its job)."""
+        try:
+            presets = await self.studio.api.presets()
+        except ClientError as exc:
+            self.notify(str(exc), title="No presets", severity="warning")
+            return
+        await self.query_one("#form").mount(PresetPicker(presets), before="#workflow-row")
+
+    @on(PresetPicker.Chosen)
+    async def _preset_chosen(self, event: PresetPicker.Chosen) -> None:
+        """The preset's workflow, its fields holding the preset's values (the rest their defaults), and its style."""
+        preset = event.preset
+        workflow = self.workflows.get(preset.workflow)
+        if workflow is None:
+            self.notify(f"Studio has no workflow {preset.workflow!r} any more.", title=f"Preset {preset.name}", severity="error")
+            return
+        fields = WorkflowFields(workflow, preset_values(workflow, preset), self.models)
+        await self.query_one("#workflow-fields").mount(fields)
+        # Quietly: no edits carried over from the fields shown, no style defaults laid over the preset's values.
+        with self.prevent(Select.Changed):
+            self.query_one("#workflow", Select).value = workflow.name
+            for picker in self.query(StylePicker):
+                picker.query_one("#style", Select).value = preset.style or Select.NULL
+        if (old := self._fields.pop(workflow.name, None)) is not None:
+            await old.remove()
+        if self._shown is not None and self._shown is not old:
+            self._shown.display = False
+        self._fields[workflow.name] = self._shown = fields
+        fields.focus_first()
+        self._preview_style()
+
+    @on(PresetPicker.SaveAsked)
+    def _save_asked(self, event: PresetPicker.SaveAsked) -> None:
+        self.save_preset(event.name)
+
+    @work(exclusive=True, group="preset")
+    async def save_preset(self, name: str) -> None:
+        """The form's workflow, parameters and style as the caller's preset `name` (not its images:
+        a job's input image is picked anew)."""
+        if (fields := self.current) is None:
+            self.notify(self._missing, title="Not saved", severity="warning")
+            return
+        try:
+            params, _ = form_values(fields)
+            style = pickers.first().chosen if (pickers := self.query(StylePicker)) else None
+            preset = await self.studio.api.save_preset(PresetCreate(name=name, workflow=fields.workflow.name, params=params, style=style))
+        except (Invalid, ClientError) as exc:
+            self.notify(str(exc), title="Not saved", severity="error")
+            return
+        self.query_one(PresetPicker).saved(preset)
+        self.notify("Pick it in the Preset list to start a job from it.", title=f"Saved preset {name!r}")
 
     def _last_used(self) -> str | None:
         """The workflow of the latest outcome, else the first one."""
@@ -199,14 +277,7 @@ class JobFormScreen(StudioScreen[None]):
 
     async def _params(self, fields: WorkflowFields) -> dict[str, Any]:
         """The fields' values; local image files are uploaded, in parallel."""
-        params: dict[str, Any] = {}
-        uploads: dict[str, Path] = {}
-        for field in fields.fields:
-            value = field.value()
-            if isinstance(value, Path):
-                uploads[field.param.name] = value
-            elif value is not KEEP and value is not None:
-                params[field.param.name] = value
+        params, uploads = form_values(fields)
         done = await asyncio.gather(*(self.studio.api.upload(path) for path in uploads.values()))
         params.update({name: upload.name for name, upload in zip(uploads, done)})
         return params
