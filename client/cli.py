@@ -46,6 +46,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         metavar="NAME",
         help="start from your preset NAME (GET /api/presets lists them): its workflow and parameters, KEY=VALUE on top",
     )
+    submit.add_argument(
+        "--style", metavar="NAME", help="apply the prompt style NAME (GET /api/styles lists them); with --preset, in place of its style"
+    )
     submit.add_argument("--wait", action="store_true", help="follow the job with a progress bar; print its outputs")
     _save_flag(submit)
     add_connection_flags(submit)
@@ -115,12 +118,12 @@ async def _submit(studio: StudioClient, args: argparse.Namespace) -> Job:
     if args.preset is None:
         if workflow is None:
             raise ClientError("Name a workflow (e.g. `studio submit text_to_image prompt=\"a fox\"`) or give --preset NAME.", usage=True)
-        return await studio.submit(workflow, parse_params(pairs))
+        return await studio.submit(workflow, parse_params(pairs), args.style)
     params = parse_params(pairs)
     preset = await studio.preset(args.preset)
     if workflow is not None and workflow != preset.workflow:
         raise ClientError(f"The preset {args.preset!r} is for the workflow {preset.workflow!r}, not {workflow!r}.", usage=True)
-    return await studio.submit(preset.workflow, {**preset.params, **params}, preset.style)
+    return await studio.submit(preset.workflow, {**preset.params, **params}, args.style or preset.style)
 
 
 def parse_params(pairs: list[str]) -> dict[str, Any]:
