@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
 
 import msgspec
 
@@ -47,20 +46,15 @@ def load_style(path: Path) -> Style:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise StyleError(f"{path}: not valid TOML ({exc})") from None
-    # Each default on its own first, so an error names the parameter, not "params[...]".
     params = raw.get("params")
     for name, value in (params.items() if isinstance(params, dict) else ()):
-        _convert(value, Default, path, f"params.{name}")
-    spec = _convert(raw, StyleFile, path, "")
+        if not isinstance(value, Default):
+            raise StyleError(f"{path}: params.{name}: must be a number, a word or true/false, not {type(value).__name__}")
+    try:
+        spec = msgspec.convert(raw, StyleFile)
+    except msgspec.ValidationError as exc:  # e.g. "Expected 'str', got 'int' - at '$.positive'"
+        raise StyleError(f"{path}: {str(exc).replace('`', chr(39))}") from None
     if PROMPT not in spec.positive:
         raise StyleError(f"{path}: positive: the template must contain {PROMPT} (where the user's prompt goes)")
     return Style(name=path.stem, **msgspec.structs.asdict(spec))
 
-
-def _convert(value: Any, type_: Any, path: Path, prefix: str) -> Any:
-    try:
-        return msgspec.convert(value, type_)
-    except msgspec.ValidationError as exc:
-        reason, _, where = str(exc).partition(" - at `$")
-        field = f"{prefix}{where.rstrip('`')}".lstrip(".") or "top level"
-        raise StyleError(f"{path}: {field}: {reason.replace('`', chr(39))}") from None

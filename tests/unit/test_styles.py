@@ -16,9 +16,10 @@ from tests.common.paths import REPO
     ("text", "words"),
     [
         ('positive = "no placeholder"', "positive: the template must contain {prompt}"),
-        ('positive = "{prompt}"\ncolour = "red"', "top level: Object contains unknown field 'colour'"),
-        ('positive = "{prompt}"\n[params]\ncfg = [1, 2]', "params.cfg: Expected 'bool | int | float | str', got 'array'"),
+        ('positive = "{prompt}"\ncolour = "red"', "Object contains unknown field 'colour'"),
+        ('positive = "{prompt}"\n[params]\ncfg = [1, 2]', "params.cfg: must be a number, a word or true/false, not list"),
         ("positive = ", "not valid TOML"),
+        ("positive = 3", "Expected 'str', got 'int' - at '$.positive'"),
     ],
 )
 def test_a_broken_style_file_is_refused_with_file_and_reason(tmp_path: Path, text: str, words: str) -> None:
