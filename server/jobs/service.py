@@ -24,7 +24,7 @@ from server.jobs.schemas import TERMINAL_STATUSES, Job, JobCreate, JobFilters, J
 from server.jobs.signed import signed_job
 from server.models.catalog import ModelCatalog
 from server.storage import LocalStorage
-from server.styles.apply import own_prompts, styled_params
+from server.styles.apply import blamed, own_prompts, styled_params
 from server.styles.registry import StyleRegistry
 from server.uploads import repository as uploads
 from server.workflows.manifest import ModelParam, SeedParam, Workflow
@@ -62,9 +62,10 @@ class JobService:
         """Accept a job owned by `caller`; its image inputs must be uploads the caller may see, and
         the queue and the caller's limits must have room for it (server/access/limits.py)."""
         workflow = self.workflows.get(request.workflow)
-        styled, errors = styled_params(self.styles.get(request.style), workflow, request.params) if request.style else ({}, [])
+        style = self.styles.get(request.style) if request.style else None
+        styled, errors = styled_params(style, workflow, request.params)
         resolved, problems = resolve(workflow, {**request.params, **styled})
-        errors += problems
+        errors += blamed(style, styled, problems)
         values = resolved.values
         # The prompt columns keep the user's own words; the styled ones are in styled_params.
         shown = {**values, **own_prompts(workflow, request.params, styled)}

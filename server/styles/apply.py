@@ -12,11 +12,13 @@ from server.workflows.manifest import TextParam, Workflow
 POSITIVE, NEGATIVE = "prompt", "negative_prompt"
 
 
-def styled_params(style: Style, workflow: Workflow, submitted: dict[str, Any]) -> tuple[dict[str, Any], list[FieldError]]:
+def styled_params(style: Style | None, workflow: Workflow, submitted: dict[str, Any]) -> tuple[dict[str, Any], list[FieldError]]:
     """The parameters `style` sets for a job of `workflow` submitted with `submitted`: the final
     prompt and negative prompt, and the style's defaults the job did not give. Laid over the
     submitted ones, they are what runs. A blank prompt or a value of the wrong type is left as
-    it is, for the parameter check to refuse."""
+    it is, for the parameter check to refuse. No style sets nothing."""
+    if style is None:
+        return {}, []
     params = workflow.manifest.params
     positive, negative = params.get(POSITIVE), params.get(NEGATIVE)
     if not isinstance(positive, TextParam):
@@ -30,6 +32,19 @@ def styled_params(style: Style, workflow: Workflow, submitted: dict[str, Any]) -
     if isinstance(negative, TextParam) and isinstance(text := _given(negative, submitted.get(NEGATIVE)), str):
         styled[NEGATIVE] = style.negative_prompt(text)
     return styled, []
+
+
+def blamed(style: Style | None, styled: dict[str, Any], errors: list[FieldError]) -> list[FieldError]:
+    """The parameter check's refusals, those of a value the style set saying so (the user never
+    typed a styled prompt or the style's steps)."""
+    if style is None:
+        return errors
+    return [
+        FieldError(error.field, f"as the style {style.name} sets it: {error.message}")
+        if error.field.removeprefix("params.") in styled
+        else error
+        for error in errors
+    ]
 
 
 def own_prompts(workflow: Workflow, submitted: dict[str, Any], styled: dict[str, Any]) -> dict[str, Any]:

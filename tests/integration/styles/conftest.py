@@ -23,18 +23,21 @@ steps = 33
 scale_by = 2.0
 """
 PLAIN = 'positive = "{prompt}, plain"\n'
+# More steps than the built-in workflows allow.
+SLOW = 'positive = "{prompt}, slowly"\n[params]\nsteps = 500\n'
 
 
 def write_styles(folder: Path) -> Path:
     folder.mkdir()
     (folder / "noir.toml").write_text(NOIR)
     (folder / "plain.toml").write_text(PLAIN)
+    (folder / "slow.toml").write_text(SLOW)
     return folder
 
 
 @pytest.fixture
 def styled(settings: Settings, tmp_path: Path) -> Iterator[TestClient]:
-    """The app on the test's database with the styles `noir` and `plain`."""
+    """The app on the test's database with the styles `noir`, `plain` and `slow`."""
     folder = write_styles(tmp_path / "styles")
     with TestClient(create_app(msgspec.structs.replace(settings, styles_dir=str(folder)))) as client:
         yield client

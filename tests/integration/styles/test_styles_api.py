@@ -20,7 +20,7 @@ def submit(client: TestClient, style: str | None, workflow: str = "text_to_image
 
 def test_styles_are_listed_with_their_templates(styled: TestClient) -> None:
     styles = {style["name"]: style for style in styled.get("/api/styles").json()}
-    assert set(styles) == {"noir", "plain"}
+    assert set(styles) == {"noir", "plain", "slow"}
     assert styles["noir"]["positive"] == "film noir photo of {prompt}, black and white"
     assert styles["noir"]["params"] == {"cfg": 4.5, "steps": 33, "scale_by": 2.0}
     assert styles["plain"] == {
@@ -59,10 +59,11 @@ def test_a_job_without_a_style_is_sent_as_typed(styled: TestClient) -> None:
 @pytest.mark.parametrize(
     ("body", "field", "words"),
     [
-        ({"style": "sepia"}, "style", "unknown style 'sepia'; available: noir, plain"),
+        ({"style": "sepia"}, "style", "unknown style 'sepia'; available: noir, plain, slow"),
         ({"style": "noir", "workflow": "upscale", "params": {"image": "x.png"}}, "style", "upscale has no prompt to style"),
         ({"style": "noir", "params": {"prompt": "  "}}, "params.prompt", "must not be empty"),
-        ({"style": "noir", "params": {"prompt": "x" * 3990}}, "params.prompt", "the limit is 4000"),
+        ({"style": "noir", "params": {"prompt": "x" * 3990}}, "params.prompt", "as the style noir sets it: is 4026 characters long; the limit is 4000"),
+        ({"style": "slow"}, "params.steps", "as the style slow sets it: must be at most 150 (got 500)"),
         ({"style": "n" * 101}, "style", "Expected 'str' of length <= 100"),
     ],
 )
