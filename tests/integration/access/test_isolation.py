@@ -66,6 +66,8 @@ COVERED = {
     ("GET", "/api/keys"): "test_key_routes_are_an_admins_and_me_is_the_caller",
     ("POST", "/api/keys"): "test_key_routes_are_an_admins_and_me_is_the_caller",
     ("POST", "/api/keys/{key_id:uuid}/revoke"): "test_key_routes_are_an_admins_and_me_is_the_caller",
+    # Workflows are everyone's; importing one is an admin's: tests/integration/workflows/test_import.py.
+    ("POST", "/api/workflows"): "test_only_admins_import",
     # Presets, per key name: tests/integration/api/test_presets.py.
     ("GET", "/api/presets"): "test_each_key_has_its_own_presets_and_someone_elses_are_as_absent_as_none",
     ("POST", "/api/presets"): "test_each_key_has_its_own_presets_and_someone_elses_are_as_absent_as_none",
@@ -75,7 +77,7 @@ COVERED = {
     ("GET", "/metrics"): "test_metrics_need_an_admin_key_once_keys_are_on_and_stats_any_key",
     ("GET", "/api/stats"): "test_metrics_need_an_admin_key_once_keys_are_on_and_stats_any_key",
 }
-CATALOGUE = "the workflows and models every key shares: nobody owns them"
+CATALOGUE = "the workflows, models and styles every key shares: nobody owns them"
 DESCRIPTION = "the API's description and the viewer's files: nobody owns them"
 HANDSHAKE_DOC = "documents a WebSocket's handshake: answers 426 whoever asks and names no job"
 EXEMPT = {
@@ -83,6 +85,7 @@ EXEMPT = {
     ("GET", "/api/workflows"): CATALOGUE,
     ("GET", "/api/workflows/{name:str}"): CATALOGUE,
     ("GET", "/api/models"): CATALOGUE,
+    ("GET", "/api/styles"): CATALOGUE,
     ("GET", "/ws/events"): HANDSHAKE_DOC,
     ("GET", f"/ws/jobs/{JOB}"): HANDSHAKE_DOC,
     **{("GET", path): DESCRIPTION for path in (
