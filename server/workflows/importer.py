@@ -41,6 +41,10 @@ class ImportRefused(Exception):
     """The graph, the name or an --expose cannot make a workflow; the message says which and why."""
 
 
+class FolderUnwritable(Exception):
+    """The workflows folder cannot be written: the server's setting, not the graph, is at fault."""
+
+
 class NameTaken(ImportRefused):
     """A workflow of that name exists already."""
 
@@ -67,8 +71,14 @@ def plan(graph: Any, name: str, expose: list[str], info: ObjectInfo, folder: Pat
 
 def write(folder: Path, name: str, graph: dict[str, Any], manifest: Manifest) -> Workflow:
     """Writes `folder/name/` whole or not at all (built aside, then renamed into place)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".import-{name}-", dir=folder))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".import-{name}-", dir=folder))
+    except OSError as exc:
+        raise FolderUnwritable(
+            f"the workflows folder {folder} cannot be written ({exc.strerror or exc}): point STUDIO_WORKFLOWS_DIR "
+            "at a folder Studio may write (in a container, a volume)"
+        ) from None
     try:
         (staging / GRAPH_FILE).write_text(json.dumps(graph, indent=2) + "\n", encoding="utf-8")
         (staging / MANIFEST_FILE).write_bytes(manifest_json(manifest))
@@ -94,6 +104,8 @@ async def import_request(request: ImportRequest, settings: Settings) -> Workflow
         return await asyncio.to_thread(_import, request, info, Path(settings.workflows_dir))
     except NameTaken as exc:
         raise Conflict(f"{str(exc)[0].upper()}{str(exc)[1:]}.") from None
+    except FolderUnwritable as exc:
+        raise Unavailable(f"{str(exc)[0].upper()}{str(exc)[1:]}.") from None
     except (ImportRefused, WorkflowError) as exc:
         raise BadRequest(f"The graph cannot be imported: {exc}.") from None
 
@@ -123,6 +135,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except (ImportRefused, WorkflowError) as exc:
         print(f"studio: {args.graph}: {exc}", file=sys.stderr)
         return 1
+    except FolderUnwritable as exc:
+        print(f"studio: {exc}.", file=sys.stderr)
+        return 2
     print(f"Wrote {folder / args.name}/ ({MANIFEST_FILE}, {GRAPH_FILE}); its parameters:")
     for param_name, param in workflow.manifest.params.items():
         print(f"  {param_name} ({type(param).__name__.removesuffix('Param').lower()}) <- {', '.join(param.bindings())}")

@@ -69,6 +69,15 @@ def test_a_ui_format_graph_is_refused_with_the_way_out(tmp_path: Path) -> None:
     assert not (tmp_path / "workflows" / "ui").exists()
 
 
+def test_a_workflows_folder_studio_cannot_write_is_named_with_the_setting(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "workflows"
+    not_a_folder.write_text("a file where the folder should be")
+    done = studio_import(str(GRAPHS / "slow_blur_chain.json"), "blur", "--workflows-dir", str(not_a_folder))
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"studio: the workflows folder {not_a_folder} cannot be written (")
+    assert "STUDIO_WORKFLOWS_DIR" in done.stderr and "Traceback" not in done.stderr
+
+
 def png() -> bytes:
     picture = io.BytesIO()
     Image.new("RGB", (96, 64), "red").save(picture, format="PNG")
