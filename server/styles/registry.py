@@ -9,7 +9,7 @@ import msgspec
 
 from server.config import ConfigError
 from server.errors import BadRequest, FieldError, echo
-from server.styles.schemas import PROMPT, Default, Style, StyleFile
+from server.styles.schemas import DEFAULT_TYPES, PROMPT, Style, StyleFile
 
 SUFFIX = ".toml"
 
@@ -48,7 +48,7 @@ def load_style(path: Path) -> Style:
         raise StyleError(f"{path}: not valid TOML ({exc})") from None
     params = raw.get("params")
     for name, value in (params.items() if isinstance(params, dict) else ()):
-        if not isinstance(value, Default):
+        if not isinstance(value, DEFAULT_TYPES):
             raise StyleError(f"{path}: params.{name}: must be a number, a word or true/false, not {type(value).__name__}")
     try:
         spec = msgspec.convert(raw, StyleFile)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
+from litestar.openapi.spec import OpenAPIType, Schema
 
 # The placeholder a positive template puts the user's prompt in.
 PROMPT = "{prompt}"
@@ -12,6 +13,11 @@ PROMPT = "{prompt}"
 StyleName = Annotated[str, msgspec.Meta(max_length=100)]
 # A parameter default a style sets: a number, a word (sampler, scheduler) or a switch.
 Default = int | float | str | bool
+DEFAULT_TYPES = (int, float, str, bool)
+# Documented as one list of types: Litestar's oneOf of integer and number matches every whole
+# number twice (a schema violation).
+_DEFAULTS_SCHEMA = {"additional_properties": Schema(type=[OpenAPIType.NUMBER, OpenAPIType.STRING, OpenAPIType.BOOLEAN])}
+Defaults = Annotated[dict[str, Default], msgspec.Meta(extra_json_schema={"extra": _DEFAULTS_SCHEMA})]
 
 
 class StyleFile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -25,7 +31,7 @@ class StyleFile(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     negative: str = ""
     # Defaults of the workflow's parameters (cfg, steps...); the job's own values win, and a
     # workflow without such a parameter ignores it.
-    params: dict[str, Default] = msgspec.field(default_factory=dict)
+    params: Defaults = msgspec.field(default_factory=dict)
 
 
 class Style(StyleFile, kw_only=True, frozen=True):

@@ -1,18 +1,21 @@
 from __future__ import annotations
 
+import msgspec
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from server.comfy import ComfyUnavailable
 from server.access.guards import admin_only
+from server.comfy import ComfyUnavailable
 from server.config import Settings
 from server.errors import NotFound, error_responses
 from server.models.catalog import ModelCatalog
-from server.workflows.object_info import ObjectInfo
+from server.workflows.checker import check_workflow, comfy_choices
 from server.workflows.importer import ImportRequest, import_request
+from server.workflows.manifest import ChoiceParam, Workflow
+from server.workflows.object_info import ObjectInfo
 from server.workflows.registry import WorkflowRegistry
-from server.workflows.schemas import WorkflowInfo, workflow_info
+from server.workflows.schemas import ParamInfo, WorkflowInfo
 
 
 class WorkflowController(Controller):
@@ -59,3 +62,23 @@ async def _object_info(models: ModelCatalog) -> ObjectInfo | None:
         return await models.object_info()
     except ComfyUnavailable:
         return None
+
+
+_BINDING_FIELDS = {"bind", "width", "height"}
+
+
+def workflow_info(workflow: Workflow, info: ObjectInfo | None = None) -> WorkflowInfo:
+    """`info`: the connected ComfyUI's, to mark the workflow and list ComfyUI's choices; without it
+    (ComfyUI unreachable) a `"choices": "comfy"` parameter offers its default alone."""
+    params = []
+    for name, param in workflow.manifest.params.items():
+        fields = {k: v for k, v in msgspec.to_builtins(param).items() if k not in _BINDING_FIELDS}
+        if isinstance(param, ChoiceParam) and param.from_comfy():
+            fields["choices"] = (comfy_choices(workflow, param, info) if info else None) or [param.default]
+        params.append(msgspec.convert({"name": name, **fields}, ParamInfo))
+    manifest = workflow.manifest
+    listed = WorkflowInfo(name=workflow.name, title=manifest.title, description=manifest.description, params=params)
+    if info is not None:
+        problems = [p.sentence() for p in check_workflow(workflow, info) if p.severity == "problem"]
+        listed.runnable, listed.problems = not problems, problems
+    return listed

@@ -18,7 +18,8 @@ def job(n: int, status: str = "queued", **fields: object) -> Job:
         "model": None, "aspect_ratio": None, "width": None, "height": None, "batch_size": 1, "seed": 1, "steps": None,
         "cfg": None, "sampler": None, "scheduler": None, "denoise": None, "status": status, "progress": 0, "error": None,
         "error_details": None, "outputs": [], "texts": [], "comfy_prompt_id": None, "worker": None, "lane": None,
-        "cancel_requested": False, "attempts": 0, "favorite": False, "remix_of": None, "owner": None,
+        "cancel_requested": False, "attempts": 0, "favorite": False, "remix_of": None, "style": None, "styled_params": {},
+        "owner": None,
         "created_at": T0 + datetime.timedelta(minutes=n), "started_at": None, "finished_at": None, "updated_at": T0,
     }
     return msgspec.convert({**values, **fields}, Job)
