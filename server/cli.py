@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 
@@ -118,10 +119,19 @@ def _serve(settings: Settings, *, with_worker: bool) -> None:
             log_level=settings.log_level.lower(),
             timeout_graceful_shutdown=shutdown.GRACE_SECONDS,
         )
+        _freeze_start_up_objects()
         shutdown.Server(config).run(sockets=sockets)
     finally:
         for sock in sockets:
             sock.close()
+
+
+def _freeze_start_up_objects() -> None:
+    """What start-up made (the app, its routes and schemas, the workflows, the services) lives as
+    long as the process: keep it out of the cyclic garbage collector's full collections, each of
+    which walked all of it and paused the event loop for tens of milliseconds (bench/submit.py,
+    32 clients: p99 55 -> 20 ms)."""
+    gc.freeze()
 
 
 def _announce(line: str) -> None:
@@ -159,6 +169,7 @@ def _work(settings: Settings) -> None:
     logging_config(settings).configure()  # as `studio serve` logs (there Litestar applies it)
     bind(settings.resolved_database_url)
     runtime = WorkerRuntime(build_services(settings), embedded=False)
+    _freeze_start_up_objects()
     worker = start_worker(runtime)
     _announce(f"Studio worker {runtime.context.worker_id} on {', '.join(settings.comfy_urls)}")
     shutdown.wait_for_signal()
