@@ -10,7 +10,7 @@ from typing import Annotated
 
 from litestar import get
 from litestar.di import NamedDependency
-from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, Schema
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIHeader, OpenAPIMediaType, OpenAPIType, Operation, Schema
 from litestar.params import FromPath, QueryParameter
 from litestar.response import File
 
@@ -38,6 +38,11 @@ class _OutputFileOperation(Operation):
         served.description = _SERVED_AS
         binary = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
         served.content = {media_type: OpenAPIMediaType(schema=binary) for media_type in MEDIA_TYPES}
+        # Litestar documents Last-Modified as an RFC 3339 date-time; it sends an HTTP-date (RFC 9110).
+        served.headers = {
+            **(served.headers or {}),
+            "last-modified": OpenAPIHeader(schema=Schema(type=OpenAPIType.STRING), description="When the file was written, as an HTTP-date"),
+        }
 
 
 _EXP = "Signed links (a job's output `url`): when the link stops opening the file, in Unix seconds"
