@@ -61,6 +61,17 @@ class LocalStorage:
         target.parent.mkdir(parents=True, exist_ok=True)
         return target, target.with_name(f".{target.name}.part")
 
+    def link(self, area: Area, source: str, name: str) -> Path:
+        """`name` as the same file as `source` (a hard link: no bytes copied), or a copy of it
+        where the file system cannot link; FileNotFoundError when `source` is gone."""
+        target = self.path(area, name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(self.path(area, source), target)
+        except OSError:  # another file system, or none that links (a missing source fails again here)
+            shutil.copyfile(self.path(area, source), target)
+        return target
+
     def delete(self, area: Area, name: str) -> None:
         try:
             self.path(area, name).unlink(missing_ok=True)

@@ -58,6 +58,10 @@ class Job(Table, tablename="jobs"):
     attempts = Integer(default=0)
     favorite = Boolean(default=False)
     remix_of = UUID(null=True, default=None)
+    # sha256 of the filled graph with image inputs as the sha256 of their bytes (server/jobs/reuse.py),
+    # and the finished job whose outputs this one took instead of running.
+    reuse_key = Varchar(length=64, null=True, default=None, index=True)
+    reused_from = UUID(null=True, default=None)
     # The prompt style the job named, and the parameters it set (the final prompt among them),
     # which run laid over `params` (server/styles/apply.py).
     style = Varchar(length=100, null=True, default=None)

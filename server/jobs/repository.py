@@ -127,6 +127,14 @@ async def get(job_id: uuid.UUID, *, owner: str | None = None) -> Job | None:
     return _to_job(row) if row else None
 
 
+async def finished_with_key(reuse_key: str, owner: str | None, *, limit: int = 3) -> list[Job]:
+    """The newest live finished jobs of exactly `owner` (None: the jobs of no key) with this reuse key."""
+    owned = JobRow.owner.is_null() if owner is None else JobRow.owner == owner
+    condition = live() & owned & (JobRow.reuse_key == reuse_key) & (JobRow.status == "finished")
+    rows = await JobRow.select().where(condition).order_by(JobRow.finished_at, ascending=False).limit(limit).output(load_json=True)
+    return [_to_job(row) for row in rows]
+
+
 async def by_ids(ids: list[uuid.UUID]) -> list[Job]:
     """The live jobs among `ids`, in no particular order."""
     if not ids:

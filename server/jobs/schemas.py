@@ -28,6 +28,8 @@ class JobCreate(msgspec.Struct, forbid_unknown_fields=True):
     params: dict[str, Any] = msgspec.field(default_factory=dict)
     # A prompt style (GET /api/styles) applied to the prompt, negative prompt and defaults.
     style: StyleName | None = None
+    # false: run it even when a finished job of the same inputs has outputs to reuse.
+    reuse: bool = True
 
 
 class RemixRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -91,6 +93,8 @@ class Job(msgspec.Struct, kw_only=True):
     attempts: int
     favorite: bool
     remix_of: uuid.UUID | None
+    # The finished job of identical inputs whose outputs this job took (copies) instead of running.
+    reused_from: uuid.UUID | None = None
     # The prompt style the job named (`prompt` stays the user's own), and what it set: the final
     # prompt and negative prompt and its defaults, as sent to ComfyUI over `params`.
     style: str | None

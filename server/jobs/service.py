@@ -12,12 +12,13 @@ import msgspec
 from server.access import audit, limits
 from server.access.links import LinkSigner
 from server.access.schemas import Caller
+from server.clock import utc_now
 from server.comfy import ComfyUnavailable
 from server.config import Settings
 from server.errors import NUL_MESSAGE, BadRequest, Conflict, FieldError, NotFound, echo, has_nul
-from server.jobs import repository, transitions
+from server.jobs import repository, reuse, transitions
 from server.jobs.cursor import Cursor, decode_cursor, encode_cursor
-from server.jobs.events import JobCancelled, JobDeleted, JobEvent, JobUpdated
+from server.jobs.events import JobCancelled, JobCreated, JobDeleted, JobEvent, JobFinished, JobUpdated
 from server.jobs.intake import Intake
 from server.jobs.ports import EventPublisher, JobSender
 from server.jobs.schemas import TERMINAL_STATUSES, Job, JobCreate, JobFilters, JobPage, RemixRequest
@@ -28,7 +29,7 @@ from server.styles.apply import blamed, own_prompts, styled_params
 from server.styles.registry import StyleRegistry
 from server.uploads import repository as uploads
 from server.workflows.manifest import ModelParam, SeedParam, Workflow
-from server.workflows.params import comfy_choice_errors, comfy_choice_params, dimensions, resolve, with_seed
+from server.workflows.params import comfy_choice_errors, comfy_choice_params, dimensions, draws_seed, resolve, with_seed
 from server.workflows.registry import WorkflowRegistry
 
 log = logging.getLogger(__name__)
@@ -77,22 +78,23 @@ class JobService:
             for name, value in row.items()
             if (problem := repository.misfit(name, value))
         ]
-        present = await uploads.existing_names(list(resolved.images.values()), owner=caller.scope)
+        digests = await uploads.digests(list(resolved.images.values()), owner=caller.scope)
         errors += [
             FieldError(f"params.{name}", f"no upload named {echo(upload)}; upload the image with POST /api/uploads first")
             for name, upload in resolved.images.items()
-            if upload not in present
+            if upload not in digests
         ]
         errors += await self._check_models(workflow, values)
         errors += await self._check_comfy_choices(workflow, values)
         if errors:
             raise BadRequest.from_fields(errors, resolved.unlisted)
         width, height = dimensions(workflow, values)
+        seed = _seed(workflow, values)
         columns = {
             **row,
             "workflow": workflow.name,
             "params": request.params,
-            "seed": _seed(workflow, values),
+            "seed": seed,
             "width": width,
             "height": height,
             "owner": caller.name,
@@ -100,7 +102,12 @@ class JobService:
             "remix_of": remix_of,
             "style": request.style,
             "styled_params": styled,
+            "reuse_key": reuse.reuse_key(workflow, request.params, styled, seed, digests),
         }
+        # A drawn seed is new: no finished job can have these inputs, so none is looked for.
+        if request.reuse and workflow.manifest.reuse and not draws_seed(workflow, {**request.params, **styled}):
+            if reused := await self._reuse(columns, caller):
+                return signed_job(reused, self.links)
         if limits.checks_job(caller, self.settings):
             # Counting and inserting share one serialised transaction: these submits go one at a time.
             job = await limits.admit_job(caller, self.settings, functools.partial(self.intake.insert_one, columns))
@@ -109,6 +116,34 @@ class JobService:
             job = await self.intake.submit(columns)
         log.info("accepted job %s (%s) of %s", job.id, job.workflow, job.owner or "(no key)", extra={"job_id": str(job.id)})
         return signed_job(job, self.links)
+
+    async def _reuse(self, columns: dict[str, Any], caller: Caller) -> Job | None:
+        """The job stored finished at once with copies of the outputs of `caller`'s newest finished
+        job of the same reuse key - never queued, never sent to ComfyUI - or None when there is none."""
+        source = await reuse.source(columns["reuse_key"], caller.name, self.storage)
+        if source is None:
+            return None
+        job_id = uuid.uuid4()
+        try:
+            outputs = await reuse.copy_outputs(self.storage, source, job_id)
+        except FileNotFoundError:  # its files went meanwhile: run it
+            return None
+        now = utc_now()
+        finished = {
+            **columns, "id": job_id, "status": "finished", "progress": 100, "started_at": now, "finished_at": now,
+            "outputs": msgspec.to_builtins(outputs), "texts": msgspec.to_builtins(source.texts), "reused_from": source.id,
+        }
+        insert = functools.partial(repository.insert, finished)
+        try:
+            job = await (limits.admit_job(caller, self.settings, insert) if limits.checks_job(caller, self.settings) else insert())
+        except BaseException:
+            self.storage.delete_tree("outputs", str(job_id))
+            raise
+        self._publish(job, JobCreated(job_id=job.id, workflow=job.workflow, job=job))
+        self._publish(job, JobFinished(job_id=job.id, workflow=job.workflow, job=job))
+        await self.events.flush()
+        log.info("job %s of %s reused the outputs of %s", job.id, job.owner or "(no key)", source.id, extra={"job_id": str(job.id)})
+        return job
 
     async def _check_models(self, workflow: Workflow, values: dict[str, Any]) -> list[FieldError]:
         """Refuse model names ComfyUI does not have. While ComfyUI is unreachable the job is

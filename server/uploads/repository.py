@@ -35,12 +35,13 @@ async def oldest(owner: str) -> datetime.datetime | None:
     return row["created_at"] if row else None
 
 
-async def existing_names(names: list[str], *, owner: str | None = None) -> set[str]:
-    """The uploads among `names` that exist (and are `owner`'s, when given)."""
+async def digests(names: list[str], *, owner: str | None = None) -> dict[str, str]:
+    """The uploads among `names` that exist (and are `owner`'s, when given), each with the
+    sha256 of its bytes."""
     if not names:
-        return set()
-    rows = await UploadRow.select(UploadRow.name).where(UploadRow.name.is_in(names) & live(owner))
-    return {row["name"] for row in rows}
+        return {}
+    rows = await UploadRow.select(UploadRow.name, UploadRow.sha256).where(UploadRow.name.is_in(names) & live(owner))
+    return {row["name"]: row["sha256"] for row in rows}
 
 
 async def created_before(cutoff: datetime.datetime) -> list[tuple[uuid.UUID, str]]:

@@ -39,7 +39,7 @@ from server.storage import LocalStorage
 from server.worker.lanes import Lane, Slot
 from server.worker.outputs import collect_outputs
 from server.workflows.manifest import ImageParam, Workflow
-from server.workflows.params import fill_graph, resolve, with_seed
+from server.workflows.params import fill_graph, resolve_run
 from server.workflows.registry import WorkflowRegistry
 
 log = logging.getLogger(__name__)
@@ -154,7 +154,7 @@ class JobRunner:
         if workflow is None:
             raise Unrunnable(f"the workflow {self.job.workflow!r} was removed from the workflows folder")
         # What the job's style set (the final prompt) runs over the parameters as submitted.
-        resolved, errors = resolve(workflow, with_seed(workflow, {**self.job.params, **self.job.styled_params}, self.job.seed))
+        resolved, errors = resolve_run(workflow, self.job.params, self.job.styled_params, self.job.seed)
         if errors:
             raise Unrunnable("the workflow changed since it was accepted: " + "; ".join(f"{e.field}: {e.message}" for e in errors))
         return workflow, dict(resolved.values)

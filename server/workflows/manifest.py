@@ -100,6 +100,9 @@ class Manifest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     # The API-format graph file beside the manifest.
     graph: str = "workflow.json"
     params: dict[str, Param]
+    # false for graphs whose outputs differ between identical runs (non-deterministic nodes): a
+    # job of this workflow never takes a finished job's outputs (server/jobs/reuse.py).
+    reuse: bool = True
 
 
 class Workflow(msgspec.Struct, kw_only=True, frozen=True):

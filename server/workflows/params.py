@@ -65,6 +65,15 @@ def resolve(workflow: Workflow, submitted: dict[str, Any]) -> tuple[ResolvedPara
     return ResolvedParams(values=values, images=images, unlisted=unlisted), errors
 
 
+def draws_seed(workflow: Workflow, submitted: dict[str, Any]) -> bool:
+    """Whether `resolve` draws a random seed for these parameters (-1, given or by default)."""
+    return any(
+        (param.default if submitted.get(name) is None else submitted[name]) == -1
+        for name, param in workflow.manifest.params.items()
+        if isinstance(param, SeedParam)
+    )
+
+
 def _unknown(workflow: Workflow, submitted: dict[str, Any]) -> tuple[list[FieldError], int]:
     """Errors for the first MAX_LISTED unknown parameters (the first one says what the workflow
     takes, once) and how many more there are."""
@@ -83,6 +92,11 @@ def with_seed(workflow: Workflow, params: dict[str, Any], seed: int | None) -> d
     if seed is None:
         return dict(params)
     return {**params, **{name: seed for name, p in workflow.manifest.params.items() if isinstance(p, SeedParam)}}
+
+
+def resolve_run(workflow: Workflow, params: dict[str, Any], styled: dict[str, Any], seed: int | None) -> tuple[ResolvedParams, list[FieldError]]:
+    """What a job runs with: what its style set over its parameters as submitted, with its seed."""
+    return resolve(workflow, with_seed(workflow, {**params, **styled}, seed))
 
 
 def _is_int(value: Any) -> bool:
