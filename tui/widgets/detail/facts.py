@@ -71,6 +71,9 @@ def timings(job: Job) -> Table:
         table.add_row("attempts", str(job.attempts))
     if job.remix_of:
         table.add_row("remix of", str(job.remix_of))
+    if job.reused_from:
+        # Never ran: its inputs were a finished job's, whose outputs it took.
+        table.add_row("reused", f"the outputs of {job.reused_from}")
     return table
 
 
