@@ -4,6 +4,7 @@ the same owner is answered from copies of that job's outputs, and ComfyUI never 
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import shutil
@@ -12,7 +13,9 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from websockets.asyncio.client import connect
 
+from server.events.schemas import JobCreated, JobFinished, QueueSnapshot, message_decoder
 from tests.comfyui_double.double import ComfyDouble
 from tests.integration.worker.stack import TERMINAL, Stack
 from tests.integration.worker.test_fair_queue import key_header
@@ -105,3 +108,23 @@ def test_a_workflow_opted_out_in_its_manifest_always_runs(single_stack: Stack, d
     for _ in range(2):
         assert ended(stack, submit(stack, OPTED_OUT, seed=4))["reused_from"] is None
     assert len(double.received_prompts) == 2
+
+
+def test_live_clients_see_a_reused_job_created_then_finished(single_stack: Stack) -> None:
+    stack = single_stack
+    first = ended(stack, submit(stack, seed=11))
+
+    async def watch() -> tuple[dict, list]:
+        async with connect(f"ws://127.0.0.1:{stack.port}/ws/events") as socket:
+            assert isinstance(message_decoder.decode(await socket.recv()), QueueSnapshot)
+            again = await asyncio.to_thread(submit, stack, seed=11)
+            seen: list = []
+            while len(seen) < 2:
+                message = message_decoder.decode(await asyncio.wait_for(socket.recv(), 10))
+                if isinstance(message, JobCreated | JobFinished) and str(message.job_id) == again["id"]:
+                    seen.append(message)
+            return again, seen
+
+    again, seen = asyncio.run(watch())
+    assert [type(event) for event in seen] == [JobCreated, JobFinished]
+    assert str(seen[1].job.reused_from) == first["id"] == again["reused_from"]
