@@ -16,16 +16,16 @@ from server.jobs import repository
 from server.jobs.schemas import Job, Output
 from server.storage import LocalStorage
 from server.workflows.manifest import Workflow
-from server.workflows.params import fill_graph, resolve_run
+from server.workflows.params import bound_values, resolve_run
 
 
 def reuse_key(workflow: Workflow, params: dict[str, Any], styled: dict[str, Any], seed: int | None, digests: dict[str, str]) -> str:
     """The key of a job's inputs; `digests`: upload name -> sha256 of its bytes."""
     resolved, _ = resolve_run(workflow, params, styled, seed)
     values = {**resolved.values, **{name: digests[upload] for name, upload in resolved.images.items()}}
-    graph = fill_graph(workflow, values)
-    inputs = {node_id: [node.get("class_type"), node.get("inputs", {})] for node_id, node in graph.items()}
-    return hashlib.sha256(msgspec.json.encode(inputs, order="sorted")).hexdigest()
+    # The filled graph is the workflow's graph with fill_graph's writes: hashing both hashes it, uncopied.
+    inputs = {node_id: [node.get("class_type"), node.get("inputs", {})] for node_id, node in workflow.graph.items()}
+    return hashlib.sha256(msgspec.json.encode([inputs, bound_values(workflow, values)], order="sorted")).hexdigest()
 
 
 async def source(key: str, owner: str | None, storage: LocalStorage) -> Job | None:

@@ -178,26 +178,26 @@ def comfy_choice_errors(workflow: Workflow, values: dict[str, Any], info: Object
 
 def fill_graph(workflow: Workflow, values: dict[str, Any]) -> dict[str, Any]:
     """The API-format graph with every parameter written into its bound node inputs."""
-    # A deep copy: the graph is JSON, which a round trip copies 6x faster than copy.deepcopy (every submit hashes one).
+    # A deep copy: the graph is JSON, which a round trip copies 6x faster than copy.deepcopy.
     graph: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(workflow.graph))
-
-    def put(binding: str, value: Any) -> None:
+    for binding, value in bound_values(workflow, values):
         node_id, _, input_name = binding.partition(".")
         graph[node_id]["inputs"][input_name] = value
+    return graph
 
+
+def bound_values(workflow: Workflow, values: dict[str, Any]) -> list[tuple[str, Any]]:
+    """("<node id>.<input>", value) for every input the parameters set, in the order fill_graph writes them."""
+    writes: list[tuple[str, Any]] = []
     for name, param in workflow.manifest.params.items():
         value = values.get(name)
         if value is None:
             continue
         if isinstance(param, AspectRatioParam):
             width, height = param.presets[value]
-            for binding in param.width:
-                put(binding, width)
-            for binding in param.height:
-                put(binding, height)
-        for binding in param.bind:
-            put(binding, value)
-    return graph
+            writes += [(binding, width) for binding in param.width] + [(binding, height) for binding in param.height]
+        writes += [(binding, value) for binding in param.bind]
+    return writes
 
 
 def dimensions(workflow: Workflow, values: dict[str, Any]) -> tuple[int | None, int | None]:
