@@ -66,6 +66,13 @@ class Job(Table, tablename="jobs"):
     # which run laid over `params` (server/styles/apply.py).
     style = Varchar(length=100, null=True, default=None)
     styled_params = JSON(default="{}")
+    # Where the job's webhook deliveries go: {"url", "events"} (server/webhooks/), from the
+    # request or its key's default; null for none.
+    webhook = JSON(null=True, default=None)
+    # The sweep the job is a cell of (server/sweeps/), and its cell: the row-major index into
+    # the sweep's grid of axis values.
+    sweep_id = UUID(null=True, default=None, index=True)
+    sweep_index = Integer(null=True, default=None)
     # The name of the API key that submitted the job (null while Studio runs open, without keys).
     owner = Varchar(length=255, null=True, default=None)
     # The owner's key priority when submitted: higher runs first (server/jobs/fair_queue.py).

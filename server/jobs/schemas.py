@@ -10,6 +10,7 @@ import msgspec
 
 from server.jobs.failures import Failure
 from server.styles.schemas import StyleName
+from server.webhooks.schemas import WebhookTarget
 
 Status = Literal["queued", "processing", "finished", "failed", "cancelled"]
 ACTIVE_STATUSES: tuple[Status, ...] = ("queued", "processing")
@@ -30,6 +31,8 @@ class JobCreate(msgspec.Struct, forbid_unknown_fields=True):
     style: StyleName | None = None
     # false: run it even when a finished job of the same inputs has outputs to reuse.
     reuse: bool = True
+    # POST the job's end (and, if asked, its start) there, signed; left out, the key's default.
+    webhook: WebhookTarget | None = None
 
 
 class RemixRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -100,6 +103,11 @@ class Job(msgspec.Struct, kw_only=True):
     style: str | None
     styled_params: dict[str, Any]
     owner: str | None
+    # Where the job's events are POSTed (server/webhooks/), or null.
+    webhook: WebhookTarget | None = None
+    # The sweep (GET /api/sweeps/{id}) the job is a cell of, and its cell's row-major index.
+    sweep_id: uuid.UUID | None = None
+    sweep_index: int | None = None
     created_at: datetime.datetime
     started_at: datetime.datetime | None
     finished_at: datetime.datetime | None
