@@ -132,11 +132,16 @@ def parse_params(pairs: list[str]) -> dict[str, Any]:
         key, equals, raw = pair.partition("=")
         if not equals or not key:
             raise ClientError(f"{pair!r} is not KEY=VALUE (e.g. steps=30 or prompt=\"a red fox\").", usage=True)
-        try:
-            params[key] = json.loads(raw)
-        except ValueError:
-            params[key] = raw
+        params[key] = typed(raw)
     return params
+
+
+def typed(raw: str) -> Any:
+    """A value as typed: JSON when it parses (30, 6.5, true, -1), else the text itself."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
 
 
 async def _watch(studio: StudioClient, job_id: str, save: Path | None, console: Console) -> int:

@@ -19,11 +19,13 @@ from server.models.schemas import FOLDERS, ModelLists
 from server.presets.schemas import Preset, PresetCreate
 from server.stats.schemas import Stats
 from server.styles.schemas import Style
+from server.sweeps.schemas import Sweep, SweepCreate, SweepPage
 from server.uploads.schemas import UploadInfo
 from server.workflows.schemas import WorkflowInfo
 
 T = TypeVar("T")
 JobId = uuid.UUID | str
+SweepId = uuid.UUID | str
 
 
 def auth_headers(api_key: str | None) -> dict[str, str]:
@@ -83,6 +85,27 @@ class StudioClient:
 
     async def delete(self, job_id: JobId) -> None:
         await self._request("DELETE", f"/api/jobs/{job_id}")
+
+    # --- sweeps --------------------------------------------------------------------------
+
+    async def create_sweep(
+        self, workflow: str, axes: dict[str, list[Any]], params: dict[str, Any] | None = None, style: str | None = None
+    ) -> Sweep:
+        """One job per combination of the axes' values, each `params` with its values laid over them."""
+        body = SweepCreate(workflow=workflow, axes=axes, params=params or {}, style=style)
+        return await self._call("POST", "/api/sweeps", Sweep, json=msgspec.to_builtins(body))
+
+    async def sweep(self, sweep_id: SweepId) -> Sweep:
+        return await self._call("GET", f"/api/sweeps/{sweep_id}", Sweep)
+
+    async def sweeps(self, *, cursor: str | None = None, limit: int = 50) -> SweepPage:
+        """One page of sweeps, newest first, without their cells; pass the page's next_cursor for the next one."""
+        query: dict[str, Any] = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+        return await self._call("GET", "/api/sweeps", SweepPage, params=query)
+
+    async def cancel_sweep(self, sweep_id: SweepId) -> Sweep:
+        """Cancel the sweep's unfinished jobs; its finished cells stay."""
+        return await self._call("POST", f"/api/sweeps/{sweep_id}/cancel", Sweep)
 
     # --- presets --------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import importlib
 from types import ModuleType
 
 # In the order `studio --help` lists their commands.
-SIDES = ("server.cli", "server.access.cli", "server.workflows.cli", "client.cli", "tui.cli")
+SIDES = ("server.cli", "server.access.cli", "server.workflows.cli", "client.cli", "client.sweep_cli", "tui.cli")
 
 
 def build_parser(sides: list[ModuleType]) -> argparse.ArgumentParser:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 STUDIO = Path(sys.executable).parent / "studio"
-COMMANDS = ["serve", "worker", "migrate", "keys", "workflows", "submit", "watch", "tui"]
+COMMANDS = ["serve", "worker", "migrate", "keys", "workflows", "submit", "watch", "sweep", "tui"]
 
 
 def run_studio(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
