@@ -45,6 +45,7 @@ from server.services import build_api_services
 from server.stats import controller as stats
 from server.stats.requests import RequestMetrics
 from server.styles.controller import list_styles
+from server.sweeps.controller import SweepController
 from server.uploads.controller import UploadController
 from server.worker.runtime import WorkerRuntime, start_worker
 from server.workflows.checker import startup_check
@@ -90,6 +91,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             WorkflowController,
             UploadController,
             PresetController,
+            SweepController,
             KeyController,
             who_am_i,
             LegacyController,
@@ -109,6 +111,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             "jobs": _given(services.jobs),
             "uploads": _given(services.uploads),
             "presets": _given(services.presets),
+            "sweeps": _given(services.sweeps),
             "links": _given(services.links),
             "keys": _given(services.keys),
             "models": _given(services.models),

@@ -54,6 +54,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     secret: str = ""
     link_seconds: Positive = 24 * 3600
     max_queued: Positive | None = None
+    # The most jobs one sweep (POST /api/sweeps) may make: the product of its axes' lengths.
+    sweep_max_cells: Positive = 64
     # Logs (server/logs.py): the level, text or one JSON object a line, and a file besides
     # stderr (empty: none), rotated when it reaches log_file_max_bytes.
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -109,6 +111,7 @@ ENV_VARS: dict[str, str] = {
     "STUDIO_SECRET": "secret",
     "STUDIO_LINK_SECONDS": "link_seconds",
     "STUDIO_MAX_QUEUED": "max_queued",
+    "STUDIO_SWEEP_MAX_CELLS": "sweep_max_cells",
     "STUDIO_LOG_LEVEL": "log_level",
     "STUDIO_LOG_FORMAT": "log_format",
     "STUDIO_LOG_FILE": "log_file",

@@ -28,6 +28,7 @@ from server.stats.lanes import LaneProbe
 from server.stats.metrics import Metrics
 from server.storage import LocalStorage
 from server.styles.registry import StyleRegistry
+from server.sweeps.service import SweepService
 from server.uploads.service import UploadService
 from server.worker.broker import JobQueue, make_broker
 from server.workflows.registry import WorkflowRegistry
@@ -52,6 +53,7 @@ class ApiServices(Services, kw_only=True, frozen=True):
     jobs: JobService
     uploads: UploadService
     presets: PresetService
+    sweeps: SweepService
     links: LinkSigner
     keys: KeyService
     lanes: LaneProbe
@@ -81,11 +83,13 @@ def build_api_services(settings: Settings) -> ApiServices:
     models = ModelCatalog(settings.comfy_urls)
     lanes = LaneProbe(settings.comfy_urls)
     styles = StyleRegistry.from_folder(Path(settings.styles_dir))
+    jobs = JobService(settings, shared.workflows, styles, shared.storage, shared.queue, shared.events, models, links)
     return ApiServices(
         **msgspec.structs.asdict(shared),
         models=models,
         styles=styles,
-        jobs=JobService(settings, shared.workflows, styles, shared.storage, shared.queue, shared.events, models, links),
+        jobs=jobs,
+        sweeps=SweepService(settings, jobs, links),
         uploads=UploadService(settings, shared.storage),
         presets=PresetService(shared.workflows, styles),
         links=links,

@@ -56,10 +56,10 @@ def _keyed(caller: Caller) -> bool:
     return caller.name is not None and any((limits.max_queued, limits.submits_per_minute, limits.gpu_minutes_per_day))
 
 
-async def admit_job(caller: Caller, settings: Settings, insert: Callable[[], Awaitable[T]]) -> T:
-    """`insert()`'s result, once the queue and `caller`'s limits have room for one more job;
-    TooManyRequests (the key's limits) or Unavailable (the queue is full) with a sentence, and
-    nothing inserted, when not."""
+async def admit_job(caller: Caller, settings: Settings, insert: Callable[[], Awaitable[T]], *, count: int = 1) -> T:
+    """`insert()`'s result, once the queue and `caller`'s limits have room for `count` more jobs
+    (a sweep's are admitted whole or not at all); TooManyRequests (the key's limits) or Unavailable
+    (the queue is full) with a sentence, and nothing inserted, when not."""
     limits = caller.limits
     keyed = _keyed(caller)
     cap = settings.max_queued
@@ -67,10 +67,10 @@ async def admit_job(caller: Caller, settings: Settings, insert: Callable[[], Awa
         return await insert()
     async with _serialised(JOB_LOCKS, None if cap is not None else caller.name):
         if cap is not None:
-            await _check_queue(cap)
+            await _check_queue(cap, count)
         if keyed:
             assert caller.name is not None
-            await _check_key(caller.name, limits)
+            await _check_key(caller.name, limits, count)
         return await insert()
 
 
@@ -119,35 +119,38 @@ def _lock_id(name: str | None) -> int:
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=4).digest(), "big", signed=True)
 
 
-async def _check_queue(cap: int) -> None:
+async def _check_queue(cap: int, count: int) -> None:
     queued, _ = await jobs.active_totals()
-    if queued >= cap:
+    if queued + count > cap:
+        full = "The queue is full" if count == 1 else f"The queue has no room for these {count} jobs"
         raise Unavailable(
-            f"The queue is full: {queued} jobs are waiting, the most this Studio takes (STUDIO_MAX_QUEUED={cap}); "
+            f"{full}: {queued} jobs are waiting, the most this Studio takes (STUDIO_MAX_QUEUED={cap}); "
             f"try again in {QUEUE_MOVES_SECONDS} s.",
             retry_after=QUEUE_MOVES_SECONDS,
         )
 
 
-async def _check_key(name: str, limits: KeyLimits) -> None:
+async def _check_key(name: str, limits: KeyLimits, count: int) -> None:
     now = utc_now()
+    these = "" if count == 1 else f", too many for these {count} more"
     if limits.max_queued is not None:
         active = await jobs.active_count(name)
-        if active >= limits.max_queued:
+        if active + count > limits.max_queued:
             raise TooManyRequests(
-                f"The key {name!r} may have {limits.max_queued} jobs queued or running at once and has {active}; "
+                f"The key {name!r} may have {limits.max_queued} jobs queued or running at once and has {active}{these}; "
                 "submit again when one of them ends, or cancel one.",
                 retry_after=JOB_ENDS_SECONDS,
             )
     if limits.submits_per_minute is not None:
         most = limits.submits_per_minute
         recent = await jobs.submitted_since(name, now - WINDOW, limit=most)
-        if len(recent) >= most:
+        if len(recent) + count > most:
             # The window has room again once the oldest of the latest `most` submissions leaves it.
-            wait = _seconds_until(recent[-1] + WINDOW, now)
+            # (None recent: a sweep of more jobs than the limit, which no wait makes room for.)
+            wait = _seconds_until(recent[-1] + WINDOW, now) if recent else int(WINDOW.total_seconds())
             raise TooManyRequests(
                 f"The key {name!r} may submit {most} jobs a minute and has submitted {len(recent)} in the last "
-                f"60 seconds; try again in {_duration(wait)}.",
+                f"60 seconds{these}; try again in {_duration(wait)}.",
                 retry_after=wait,
             )
     if limits.gpu_minutes_per_day is not None:

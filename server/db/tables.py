@@ -136,3 +136,28 @@ class Preset(Table, tablename="presets"):
     style = Varchar(length=100, null=True, default=None)
     created_at = Timestamptz(default=utc_now)
 
+
+
+class Sweep(Table, tablename="sweeps"):
+    """A grid of jobs over one to three parameters (server/sweeps/); its cells are the jobs whose
+    sweep_id is this id."""
+
+    id = UUID(primary_key=True, default=uuid.uuid4)
+    # The key name that made it (null while Studio runs open).
+    owner = Varchar(length=255, null=True, default=None)
+    workflow = Varchar(length=100)
+    # What every cell shares, as submitted; each cell's axis values are laid over them.
+    params = JSON(default="{}")
+    style = Varchar(length=100, null=True, default=None)
+    # The axes in order: [{"name", "values"}].
+    axes = JSON(default="[]")
+    total = Integer(default=0)
+    # Cells whose job has ended, as last counted: only a recount that moves it publishes progress.
+    ended = Integer(default=0)
+    cancel_requested = Boolean(default=False)
+    # The contact sheet under the outputs folder, once made; claimed_at: when a process took on making it.
+    sheet_path = Varchar(length=255, null=True, default=None)
+    sheet_claimed_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=utc_now, index=True)
+    finished_at = Timestamptz(null=True, default=None)
+    is_deleted = Boolean(default=False)

@@ -52,6 +52,10 @@ class Intake:
         caller announces it with `dispatch` once that transaction committed."""
         return await repository.insert(_sent(values))
 
+    async def insert_many(self, rows: list[dict[str, Any]]) -> list[Job]:
+        """Store jobs together in the caller's transaction, to be announced with `dispatch`."""
+        return await repository.insert_many([_sent(values) for values in rows])
+
     async def dispatch(self, jobs: list[Job]) -> None:
         """Tell every client about the committed jobs before any worker can report on them, then
         hand them to the workers."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -15,6 +16,7 @@ from server.access.schemas import Caller
 from server.clock import utc_now
 from server.comfy import ComfyUnavailable
 from server.config import Settings
+from server.db.tables import Job as JobRow
 from server.errors import NUL_MESSAGE, BadRequest, Conflict, FieldError, NotFound, echo, has_nul
 from server.jobs import repository, reuse, transitions
 from server.jobs.cursor import Cursor, decode_cursor, encode_cursor
@@ -62,6 +64,39 @@ class JobService:
     async def create(self, request: JobCreate, caller: Caller, *, remix_of: uuid.UUID | None = None) -> Job:
         """Accept a job owned by `caller`; its image inputs must be uploads the caller may see, and
         the queue and the caller's limits must have room for it (server/access/limits.py)."""
+        columns = await self.row(request, caller, remix_of=remix_of)
+        workflow = self.workflows.get(request.workflow)
+        # A drawn seed is new: no finished job can have these inputs, so none is looked for.
+        if request.reuse and workflow.manifest.reuse and not draws_seed(workflow, {**request.params, **columns["styled_params"]}):
+            if reused := await self._reuse(columns, caller):
+                return signed_job(reused, self.links)
+        if limits.checks_job(caller, self.settings):
+            # Counting and inserting share one serialised transaction: these submits go one at a time.
+            job = await limits.admit_job(caller, self.settings, functools.partial(self.intake.insert_one, columns))
+            await self.intake.dispatch([job])
+        else:
+            job = await self.intake.submit(columns)
+        log.info("accepted job %s (%s) of %s", job.id, job.workflow, job.owner or "(no key)", extra={"job_id": str(job.id)})
+        return signed_job(job, self.links)
+
+    async def create_group(self, rows: list[dict[str, Any]], caller: Caller, first: Callable[[], Awaitable[Any]]) -> list[Job]:
+        """Store jobs of these `rows` (a sweep's cells, from `row`) in one transaction after `first()`
+        (the sweep's own row), once the queue and `caller`'s limits have room for all of them - none
+        otherwise; then announce and send them together."""
+
+        async def insert() -> list[Job]:
+            async with JobRow._meta.db.transaction():  # within admit_job's, when it opened one
+                await first()
+                return await self.intake.insert_many(rows)
+
+        jobs = await limits.admit_job(caller, self.settings, insert, count=len(rows))
+        await self.intake.dispatch(jobs)
+        log.info("accepted %d jobs (%s) of %s together", len(jobs), jobs[0].workflow if jobs else "-", caller.name or "(no key)")
+        return [signed_job(job, self.links) for job in jobs]
+
+    async def row(self, request: JobCreate, caller: Caller, *, remix_of: uuid.UUID | None = None) -> dict[str, Any]:
+        """The jobs row `request` makes for `caller`, checked as every submit is (parameters,
+        style, uploads the caller may see, ComfyUI's models and choices); BadRequest otherwise."""
         workflow = self.workflows.get(request.workflow)
         style = self.styles.get(request.style) if request.style else None
         styled, errors = styled_params(style, workflow, request.params)
@@ -90,7 +125,7 @@ class JobService:
             raise BadRequest.from_fields(errors, resolved.unlisted)
         width, height = dimensions(workflow, values)
         seed = _seed(workflow, values)
-        columns = {
+        return {
             **row,
             "workflow": workflow.name,
             "params": request.params,
@@ -104,18 +139,6 @@ class JobService:
             "styled_params": styled,
             "reuse_key": reuse.reuse_key(workflow, request.params, styled, seed, digests),
         }
-        # A drawn seed is new: no finished job can have these inputs, so none is looked for.
-        if request.reuse and workflow.manifest.reuse and not draws_seed(workflow, {**request.params, **styled}):
-            if reused := await self._reuse(columns, caller):
-                return signed_job(reused, self.links)
-        if limits.checks_job(caller, self.settings):
-            # Counting and inserting share one serialised transaction: these submits go one at a time.
-            job = await limits.admit_job(caller, self.settings, functools.partial(self.intake.insert_one, columns))
-            await self.intake.dispatch([job])
-        else:
-            job = await self.intake.submit(columns)
-        log.info("accepted job %s (%s) of %s", job.id, job.workflow, job.owner or "(no key)", extra={"job_id": str(job.id)})
-        return signed_job(job, self.links)
 
     async def _reuse(self, columns: dict[str, Any], caller: Caller) -> Job | None:
         """The job stored finished at once with copies of the outputs of `caller`'s newest finished
