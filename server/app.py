@@ -46,6 +46,7 @@ from server.stats import controller as stats
 from server.stats.requests import RequestMetrics
 from server.styles.controller import list_styles
 from server.sweeps.controller import SweepController
+from server.thumbs.route import serve_thumbnail
 from server.uploads.controller import UploadController
 from server.worker.runtime import WorkerRuntime, start_worker
 from server.workflows.checker import startup_check
@@ -98,6 +99,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             list_models,
             list_styles,
             serve_output,
+            serve_thumbnail,
             health,
             *stats.ROUTES,
             *live_events.ROUTES,

@@ -70,8 +70,8 @@ async def serve_output(
 ) -> File:
     # No caller: a signed link without a key, which opens exactly the file it names.
     if caller is None:
-        _check_link(links, path, exp, sig)
-    elif caller.scope is not None and not await _of_own_job(path, caller.scope):
+        check_link(links, f"/outputs{path}", exp, sig)
+    elif caller.scope is not None and not await of_own_job(path, caller.scope):
         raise NotFound(f"No output file {echo(path)}.")  # someone else's: as absent as a missing one
     try:
         target = storage.path("outputs", path.lstrip("/"))
@@ -85,21 +85,22 @@ async def serve_output(
     return File(path=target, filename=target.name, content_disposition_type="inline")
 
 
-def _check_link(links: LinkSigner, path: str, exp: int | None, sig: str | None) -> None:
+def check_link(links: LinkSigner, url_path: str, exp: int | None, sig: str | None) -> None:
+    """Refuses (403) a link that does not sign `url_path` (an output's or its thumbnail's) until `exp`."""
     if exp is not None and links.expired(exp):
         expired = datetime.datetime.fromtimestamp(exp, datetime.timezone.utc)
         raise Forbidden(
             f"This output link expired at {expired:%Y-%m-%d %H:%M} UTC: reload its job "
             "(GET /api/jobs/<job id>, or the page that showed it) for a fresh link."
         )
-    if exp is None or sig is None or not links.verify(f"/outputs{path}", exp, sig):
+    if exp is None or sig is None or not links.verify(url_path, exp, sig):
         raise Forbidden(
             "This output link is not signed for this file: open it exactly as Studio gave it "
             "(a job's output url), or send an API key."
         )
 
 
-async def _of_own_job(path: str, owner: str) -> bool:
+async def of_own_job(path: str, owner: str) -> bool:
     """Whether the file is in the folder of one of `owner`'s jobs (named by the job id)."""
     try:
         job_id = uuid.UUID(path.lstrip("/").partition("/")[0])

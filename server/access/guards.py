@@ -9,13 +9,13 @@ from litestar.handlers import BaseRouteHandler
 from litestar.plugins import ReceiveRoutePlugin
 from litestar.routes import BaseRoute, HTTPRoute
 
-from server.access.middleware import OPEN_PATHS, OUTPUTS
+from server.access.middleware import OPEN_PATHS, SIGNED_PATHS
 from server.access.schemas import Caller
 from server.errors import Forbidden, error_responses
 
 # How a route that needs a key documents its 401.
 NO_KEY = error_responses(401)[401]
-# An output file opens with a key, or with none when its URL is signed (?exp=&sig=).
+# An output file (or its thumbnail) opens with a key, or with none when its URL is signed (?exp=&sig=).
 KEY_OR_SIGNED_LINK = [{"apiKey": []}, {}]
 
 
@@ -42,6 +42,6 @@ class KeyDocs(ReceiveRoutePlugin):
             if is_open:
                 handler.security = [{}]
                 continue
-            if route.path.startswith(OUTPUTS):
+            if route.path.startswith(SIGNED_PATHS):
                 handler.security = KEY_OR_SIGNED_LINK
             handler.responses = dict(sorted({401: NO_KEY, **(handler.responses or {})}.items()))

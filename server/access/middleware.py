@@ -1,8 +1,9 @@
 """Litestar's authentication middleware, fed by API keys: sets `request.user` to the Caller.
 
 A key comes as `Authorization: Bearer <key>`; on a WebSocket also as `?token=<key>`, since
-browsers cannot set headers there. A signed output link (`/outputs/...?exp=&sig=`) is its own
-credential: it passes without a key as no caller (None), and the route checks the signature.
+browsers cannot set headers there. A signed output link (`/outputs/...?exp=&sig=`, and a
+thumbnail's, `/thumbs/...`) is its own credential: it passes without a key as no caller (None),
+and the route checks the signature.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from server.http.guard import refuse_websocket
 # Answered without a key: it tells nothing private, and probes cannot hold one.
 OPEN_PATHS = ["^/health$"]
 OUTPUTS = "/outputs/"
+# Paths a signed link opens without a key: output files and their thumbnails.
+SIGNED_PATHS = (OUTPUTS, "/thumbs/")
 
 
 class KeyAuthentication(AbstractAuthenticationMiddleware):
@@ -38,7 +41,7 @@ class KeyAuthentication(AbstractAuthenticationMiddleware):
         key = _bearer(connection.headers.get("authorization"))
         if key is None and connection.scope["type"] == ScopeType.WEBSOCKET:
             key = connection.query_params.get("token")
-        if key is None and connection.url.path.startswith(OUTPUTS) and "sig" in connection.query_params:
+        if key is None and connection.url.path.startswith(SIGNED_PATHS) and "sig" in connection.query_params:
             if await self.policy.keys_required():
                 return AuthenticationResult(user=None, auth=None)
         return AuthenticationResult(user=await self.policy.caller(key), auth=key)

@@ -54,6 +54,9 @@ class Output(msgspec.Struct, kw_only=True):
     width: int | None = None
     height: int | None = None
     size_bytes: int | None = None
+    # An image's thumbnail (GET /thumbs/..., a WebP 384 px on its long side), signed like `url`;
+    # null for outputs that are not images. Set by the API on what it sends, never stored.
+    thumbnail_url: str | None = None
 
 
 class TextOutput(msgspec.Struct, kw_only=True):

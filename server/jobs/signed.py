@@ -1,6 +1,7 @@
-"""Jobs as the API hands them out: every output's url signed (server/access/links.py), so it opens
-in a browser without a key. The stored rows keep the plain url; the API process signs what it sends
-(HTTP answers, live-event snapshots and events), since workers need not hold the secret."""
+"""Jobs as the API hands them out: every output's url and image thumbnail_url signed
+(server/access/links.py), so they open in a browser without a key. The stored rows keep the plain
+url and no thumbnail_url; the API process signs what it sends (HTTP answers, live-event snapshots
+and events), since workers need not hold the secret."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import msgspec
 
 from server.access.links import LinkSigner
 from server.jobs.events import JobCreated, JobFinished
-from server.jobs.schemas import Job
+from server.jobs.schemas import Job, Output
+from server.thumbs.maker import thumbnail_url
 
 Message = TypeVar("Message")
 
@@ -18,8 +20,12 @@ Message = TypeVar("Message")
 def signed_job(job: Job, links: LinkSigner) -> Job:
     if not job.outputs:
         return job
-    outputs = [msgspec.structs.replace(output, url=links.sign(output.url)) for output in job.outputs]
-    return msgspec.structs.replace(job, outputs=outputs)
+    return msgspec.structs.replace(job, outputs=[_signed_output(output, links) for output in job.outputs])
+
+
+def _signed_output(output: Output, links: LinkSigner) -> Output:
+    thumbnail = thumbnail_url(output.path, output.content_type)
+    return msgspec.structs.replace(output, url=links.sign(output.url), thumbnail_url=thumbnail and links.sign(thumbnail))
 
 
 def signed(message: Message, links: LinkSigner) -> Message:

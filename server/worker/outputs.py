@@ -18,6 +18,7 @@ from PIL import Image
 from server.comfy import ComfyClient, OutputImage, SocketImage
 from server.jobs.schemas import Output
 from server.storage import LocalStorage
+from server.thumbs.maker import make_soon
 
 T = TypeVar("T")
 
@@ -47,6 +48,7 @@ async def collect_outputs(
         extension = mimetypes.guess_extension(image.mime) or ".png"
         name = folder.name(image.node_id, f"websocket_{_safe(image.node_id)}_{numbers[image.node_id]:05}_{extension}")
         outputs.append(_output(name, image.node_id, storage.write("outputs", name, image.image), len(image.image)))
+    make_soon(storage, [(output.path, output.content_type) for output in outputs])  # in threads: the job finishes meanwhile
     return outputs
 
 
