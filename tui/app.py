@@ -27,6 +27,7 @@ from tui.screens.history import HistoryScreen
 from tui.screens.job_form import JobFormScreen
 from tui.screens.queue import QueueScreen
 from tui.screens.stats import StatsScreen
+from tui.screens.sweep import SweepScreen
 
 Connection = Literal["connecting", "connected", "disconnected", "refused"]
 # Reconnect delays: quick after a blip, at most every few seconds while Studio is down.
@@ -129,6 +130,19 @@ class StudioApp(App[None]):
 
     def remix(self, job: Job) -> None:
         self.push_screen(JobFormScreen(remix_of=job))
+
+    @work(group="actions")
+    async def open_sweep(self, job: Job) -> None:
+        """The sweep the job is a cell of."""
+        if job.sweep_id is None:
+            self.notify("The job is not part of a sweep.", severity="warning")
+            return
+        try:
+            sweep = await self.api.sweep(job.sweep_id)
+        except ClientError as exc:
+            self.notify(str(exc), title="Could not open the sweep", severity="error")
+            return
+        self.push_screen(SweepScreen(sweep))
 
     @work(group="actions")
     async def cancel(self, job: Job) -> None:

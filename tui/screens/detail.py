@@ -41,6 +41,7 @@ class JobDetailScreen(StudioScreen[None]):
         Binding("f", "favorite", "Favorite"),
         Binding("y", "copy", "Copy URLs"),
         Binding("s", "save", "Save"),
+        Binding("w", "sweep", "Sweep"),
     ]
 
     job: reactive[Job] = reactive(Job, init=False)
@@ -89,7 +90,9 @@ class JobDetailScreen(StudioScreen[None]):
             self.refresh_bindings()  # cancel comes and goes with the status
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Hidden, not dimmed: a finished job has nothing to cancel.
+        # Hidden, not dimmed: a finished job has nothing to cancel, a job of no sweep no sweep to open.
+        if action == "sweep":
+            return self.job.sweep_id is not None
         return action != "cancel" or self.job.status in ACTIVE_STATUSES
 
     def watch_step(self, step: str) -> None:
@@ -176,6 +179,9 @@ class JobDetailScreen(StudioScreen[None]):
 
     def action_favorite(self) -> None:
         self.studio.toggle_favorite(self.job)
+
+    def action_sweep(self) -> None:
+        self.studio.open_sweep(self.job)
 
     def action_copy(self) -> None:
         """The outputs' URLs (and text outputs), through the terminal: works over SSH too."""

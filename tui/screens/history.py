@@ -41,6 +41,7 @@ class HistoryScreen(MainScreen):
         Binding("d", "delete", "Delete"),
         Binding("r", "remix", "Remix"),
         Binding("n", "new_job", "New"),
+        Binding("w", "sweep", "Sweep"),
         Binding("ctrl+r", "reload", "Reload"),
         Binding("slash", "search", "Search", show=False),
         Binding("escape", "focus_table", "Table", show=False),
@@ -193,6 +194,12 @@ class HistoryScreen(MainScreen):
         if job := self.table.jobs.get(event.row_key.value or ""):
             self.studio.open_job(job)
 
+    def on_data_table_row_highlighted(self) -> None:
+        self.refresh_bindings()  # `w` shows on a job of a sweep
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action != "sweep" or ((job := self._job()) is not None and job.sweep_id is not None)
+
     def _job(self) -> Job | None:
         return self.table.highlighted_job
 
@@ -207,6 +214,10 @@ class HistoryScreen(MainScreen):
     def action_remix(self) -> None:
         if job := self._job():
             self.studio.remix(job)
+
+    def action_sweep(self) -> None:
+        if job := self._job():
+            self.studio.open_sweep(job)
 
     def action_new_job(self) -> None:
         self.studio.new_job()

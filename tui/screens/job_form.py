@@ -18,8 +18,10 @@ from server.events.schemas import Message, QueueSnapshot
 from server.jobs.schemas import Job
 from server.presets.schemas import Preset, PresetCreate
 from server.workflows.schemas import WorkflowInfo
+from tui.screens.axes import AxesScreen
 from tui.screens.base import StudioScreen
 from tui.screens.detail import JobDetailScreen
+from tui.screens.sweep import SweepScreen
 from tui.widgets.form.fields import KEEP, Invalid, TextField
 from tui.widgets.form.preset_picker import PresetPicker
 from tui.widgets.form.style_picker import StylePicker
@@ -70,6 +72,7 @@ def form_values(fields: WorkflowFields) -> tuple[dict[str, Any], dict[str, Path]
 class JobFormScreen(StudioScreen[None]):
     BINDINGS = [
         Binding("ctrl+s", "submit", "Submit"),
+        Binding("ctrl+g", "sweep", "Sweep"),
         Binding("escape", "app.pop_screen", "Close"),
     ]
 
@@ -198,7 +201,7 @@ class JobFormScreen(StudioScreen[None]):
             return
         try:
             params, _ = form_values(fields)
-            style = pickers.first().chosen if (pickers := self.query(StylePicker)) else None
+            style = self._style()
             preset = await self.studio.api.save_preset(PresetCreate(name=name, workflow=fields.workflow.name, params=params, style=style))
         except (Invalid, ClientError) as exc:
             self.notify(str(exc), title="Not saved", severity="error")
@@ -244,6 +247,10 @@ class JobFormScreen(StudioScreen[None]):
         texts = {name: field.entered()[0] for name, field in self._shown.by_name().items() if isinstance(field, TextField)}
         pickers.first().show((texts["prompt"], texts.get("negative_prompt", "")) if "prompt" in texts else None)
 
+    def _style(self) -> str | None:
+        """The style picked, if the form offers styles."""
+        return pickers.first().chosen if (pickers := self.query(StylePicker)) else None
+
     @property
     def current(self) -> WorkflowFields | None:
         """The fields of the chosen workflow, once they are shown."""
@@ -264,7 +271,7 @@ class JobFormScreen(StudioScreen[None]):
             return
         try:
             params = await self._params(fields)
-            style = pickers.first().chosen if (pickers := self.query(StylePicker)) else None
+            style = self._style()
             if self.remix_of is not None:
                 job = await self.studio.api.remix(self.remix_of.id, params, style)
             else:
@@ -274,6 +281,23 @@ class JobFormScreen(StudioScreen[None]):
             return
         # Not awaited: switching removes this screen, and with it this worker.
         self.app.switch_screen(JobDetailScreen(job))
+
+    @work(exclusive=True, group="submit")
+    async def action_sweep(self) -> None:
+        """A sweep from the form: its values, with the axes asked for in a dialog laid over them."""
+        if (fields := self.current) is None:
+            self.notify(self._missing, title="Not submitted", severity="warning")
+            return
+        if (axes := await self.app.push_screen_wait(AxesScreen(fields.workflow))) is None:
+            return
+        try:
+            params = await self._params(fields)
+            style = self._style()
+            sweep = await self.studio.api.create_sweep(fields.workflow.name, axes, params, style)
+        except (Invalid, ClientError) as exc:
+            self.notify(str(exc), title="Not submitted", severity="error")
+            return
+        self.app.switch_screen(SweepScreen(sweep))
 
     async def _params(self, fields: WorkflowFields) -> dict[str, Any]:
         """The fields' values; local image files are uploaded, in parallel."""
