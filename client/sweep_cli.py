@@ -34,11 +34,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     sweep = commands.add_parser(
         "sweep",
         help="submit one job per combination of parameter values and follow them as a grid",
-        description="Submit one job per combination of the axes' values (KEY=VALUE shared by all, each axis "
-        "laid over them), print the sweep's id, follow the cells live as a grid (. queued, > running, "
-        "# finished, x failed, - cancelled), then print the contact sheet's URL. Values are typed as "
-        "`studio submit` types them. Ctrl+C stops watching; on a terminal it first asks whether to cancel the "
-        "sweep's unfinished jobs. Exit status: 0 all finished, 1 any failed, 2 cancelled.",
+        description="Submit one job per combination of the axes' values: each is the KEY=VALUE parameters (given "
+        "right after the workflow) with its axis values laid over them. Prints the sweep's id, follows the cells "
+        "live as a grid (. queued, > running, # finished, x failed, - cancelled), then prints the contact sheet's "
+        "URL. Values are typed as `studio submit` types them. Ctrl+C stops watching; on a terminal it first asks "
+        "whether to cancel the sweep's unfinished jobs. Exit status: 0 all finished, 1 any failed, 2 cancelled, "
+        "130 interrupted.",
     )
     sweep.add_argument("workflow", help="workflow name, e.g. text_to_image (GET /api/workflows lists them)")
     sweep.add_argument("params", nargs="*", metavar="KEY=VALUE", help="parameters every cell shares")
