@@ -48,6 +48,8 @@ from server.styles.controller import list_styles
 from server.sweeps.controller import SweepController
 from server.thumbs.route import serve_thumbnail
 from server.uploads.controller import UploadController
+from server.web.assets import WebAssets
+from server.web.routes import web_routes
 from server.worker.runtime import WorkerRuntime, start_worker
 from server.workflows.checker import startup_check
 from server.workflows.controller import WorkflowController
@@ -105,6 +107,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             *live_events.ROUTES,
             ASSETS_ROUTER,
             *websocket_docs.ROUTES,
+            *web_routes(WebAssets()),
         ],
         dependencies={
             "settings": _given(settings),

@@ -16,9 +16,11 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from server.access.policy import AccessPolicy
 from server.errors import StudioError
 from server.http.guard import refuse_websocket
+from server.web.routes import OPEN_PATHS as PAGE_PATHS
 
-# Answered without a key: it tells nothing private, and probes cannot hold one.
-OPEN_PATHS = ["^/health$"]
+# Answered without a key: it tells nothing private, and probes cannot hold one; nor does the web
+# page's shell, which signs in before it reads anything.
+OPEN_PATHS = ["^/health$", *PAGE_PATHS]
 OUTPUTS = "/outputs/"
 # Paths a signed link opens without a key: output files and their thumbnails.
 SIGNED_PATHS = (OUTPUTS, "/thumbs/")
