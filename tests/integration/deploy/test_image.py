@@ -11,6 +11,7 @@ import pytest
 
 from tests.comfyui_double.double import ComfyDouble
 from tests.integration.deploy import image
+from tests.integration.stats.scrape import value
 from tests.net import free_port, wait_until_healthy
 
 MB = 1000 * 1000
@@ -53,8 +54,8 @@ def test_the_image_builds_and_serves_jobs(tmp_path: Path, double: ComfyDouble) -
             assert output.status_code == 200 and output.content.startswith(b"\x89PNG")
             assert (root / "data" / "outputs").is_dir()  # kept in the /data volume
             metrics = http.get("/metrics")
-            if metrics.status_code != 404:  # GET /metrics is issue 11's item 4
-                assert metrics.status_code == 200 and 'workflow="text_to_image"' in metrics.text
+            assert metrics.status_code == 200, metrics.text
+            assert value(metrics.text, "studio_jobs_total", status="finished", workflow="text_to_image") == 1
     assert process.returncode == 0, f"Studio did not stop cleanly on SIGTERM: {log.read_text()[-3000:]}"
 
 
