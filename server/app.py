@@ -45,6 +45,7 @@ from server.services import build_api_services
 from server.stats import controller as stats
 from server.stats.requests import RequestMetrics
 from server.styles.controller import list_styles
+from server.sweeps import tracker as sweep_tracker
 from server.sweeps.controller import SweepController
 from server.thumbs.route import serve_thumbnail
 from server.uploads.controller import UploadController
@@ -132,6 +133,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             model_catalog,
             startup_check(services.workflows, services.models.object_info),
             live_events.lifespan(services.events),
+            sweep_tracker.lifespan(services.events, services.storage, services.sweeps),
             revocations.lifespan(services.events.fanout),
             retention(settings, services.storage),
             *([worker] if with_worker else []),

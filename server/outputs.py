@@ -18,6 +18,8 @@ from server.access.links import LinkSigner
 from server.access.schemas import Caller
 from server.errors import BadRequest, FieldError, Forbidden, NotFound, echo, error_response, error_responses
 from server.jobs import repository
+from server.sweeps import repository as sweeps
+from server.sweeps.service import SHEETS_FOLDER
 from server.storage import LocalStorage, UnsafePath
 
 # Served as the Content-Type the file's name implies (Litestar's File guesses it). ComfyUI lists the
@@ -101,9 +103,14 @@ def check_link(links: LinkSigner, url_path: str, exp: int | None, sig: str | Non
 
 
 async def of_own_job(path: str, owner: str) -> bool:
-    """Whether the file is in the folder of one of `owner`'s jobs (named by the job id)."""
+    """Whether the file is in the folder of one of `owner`'s jobs (named by the job id), or of one
+    of `owner`'s sweeps (sweeps/<sweep id>/, its contact sheet)."""
+    folder, _, rest = path.lstrip("/").partition("/")
+    of_sweep = folder == SHEETS_FOLDER
     try:
-        job_id = uuid.UUID(path.lstrip("/").partition("/")[0])
+        found_id = uuid.UUID(rest.partition("/")[0] if of_sweep else folder)
     except ValueError:
         return False
-    return await repository.get(job_id, owner=owner) is not None
+    if of_sweep:
+        return await sweeps.get(found_id, owner=owner) is not None
+    return await repository.get(found_id, owner=owner) is not None

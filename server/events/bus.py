@@ -26,10 +26,11 @@ from server.clock import utc_now
 from server.config import Settings
 from server.events.fanout import Fanout
 from server.events.previews import PreviewStore, preview_url
-from server.events.schemas import JobEvent, JobPreview, is_terminal
+from server.events.schemas import JobEvent, JobPreview, Published, is_terminal
 from server.events.subscription import Subscription
 from server.events.throttle import Throttle
 from server.events.transport import MemoryTransport, RedisTransport, Transport
+from server.sweeps.schemas import SweepProgress
 from server.storage import LocalStorage
 
 log = logging.getLogger("studio.events")
@@ -52,7 +53,7 @@ class EventBus:
         self._loop: asyncio.AbstractEventLoop | None = None
         # Made in start(): an asyncio queue belongs to one loop. A future is a flush() waiting to
         # be reached; None tells the sender to finish.
-        self._outbox: asyncio.Queue[JobEvent | asyncio.Future[None] | None] | None = None
+        self._outbox: asyncio.Queue[Published | asyncio.Future[None] | None] | None = None
         self._sender: asyncio.Task[None] | None = None
 
     async def start(self, *, listen: bool = True) -> None:
@@ -73,8 +74,9 @@ class EventBus:
         await self.transport.stop()
         self.fanout.close_all()
 
-    def publish(self, event: JobEvent) -> None:
-        """Publish from any thread or event loop; never blocks. The bus sets `seq` and `ts`."""
+    def publish(self, event: Published) -> None:
+        """Publish from any thread or event loop; never blocks. The bus sets `seq` (a job event's)
+        and `ts`."""
         loop, outbox = self._loop, self._outbox
         stamped = msgspec.structs.replace(event, ts=utc_now())
         try:
@@ -83,7 +85,7 @@ class EventBus:
             # asyncio queues belong to their loop: hand the event over the thread-safe way.
             loop.call_soon_threadsafe(outbox.put_nowait, stamped)
         except RuntimeError as exc:
-            log.warning("Dropped %s for job %s: %s.", type(event).__name__, event.job_id, exc)
+            log.warning("Dropped %s of %s: %s.", type(event).__name__, _subject(event), exc)
 
     def publish_preview(self, job_id: uuid.UUID, workflow: str, owner: str | None, image: bytes, mime: str) -> None:
         """Store the job's latest preview (served at GET /api/jobs/{id}/preview) and announce it.
@@ -131,7 +133,7 @@ class EventBus:
             # burst costs a few round trips, not one per event.
             while len(items) < BATCH and not self._outbox.empty():
                 items.append(self._outbox.get_nowait())
-            batch: list[JobEvent] = []
+            batch: list[Published] = []
             reached: list[asyncio.Future[None]] = []
             stopping = False
             for item in items:
@@ -145,7 +147,8 @@ class EventBus:
                         batch.append(item)
                 else:
                     # A status or terminal event carries the progress: pending progress is stale now.
-                    self._throttle.forget([(kind, item.job_id) for kind in _DROPPABLE])
+                    if not isinstance(item, SweepProgress):
+                        self._throttle.forget([(kind, item.job_id) for kind in _DROPPABLE])
                     batch.append(item)
             if batch:
                 await self._send(batch)
@@ -155,7 +158,7 @@ class EventBus:
             if stopping:
                 return
 
-    async def _send(self, events: list[JobEvent]) -> None:
+    async def _send(self, events: list[Published]) -> None:
         try:
             for event in events:
                 if is_terminal(event):
@@ -163,4 +166,8 @@ class EventBus:
             await self.transport.send(events)
         except Exception:
             # Publishing must never stop a worker; clients see the gap in seq and recover on reconnect.
-            log.exception("Lost %d event(s), the first %s for job %s.", len(events), type(events[0]).__name__, events[0].job_id)
+            log.exception("Lost %d event(s), the first %s of %s.", len(events), type(events[0]).__name__, _subject(events[0]))
+
+
+def _subject(event: Published) -> str:
+    return f"sweep {event.sweep_id}" if isinstance(event, SweepProgress) else f"job {event.job_id}"

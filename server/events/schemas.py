@@ -28,6 +28,7 @@ from server.jobs.events import (  # noqa: F401
     TaggedMessage,
 )
 from server.jobs.schemas import Job
+from server.sweeps.schemas import SweepProgress
 
 # The WebSocket routes' close codes, part of the protocol (clients act on them): 1000 the job is
 # done; 1001 the server stops; 1013 reconnect for a fresh snapshot (the client fell too far behind,
@@ -62,7 +63,9 @@ class QueueSnapshot(TaggedMessage, kw_only=True, tag="queue.snapshot"):
     processing: int
 
 
-Event = Union[JobEvent, QueueTotals]
+# What the bus carries from process to process: job events (numbered per job) and sweep.progress.
+Published = Union[JobEvent, SweepProgress]
+Event = Union[JobEvent, SweepProgress, QueueTotals]
 Message = Union[Event, JobSnapshot, QueueSnapshot]
 
 encoder = msgspec.json.Encoder()

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import msgspec
 
-from server.events.schemas import Event, QueueTotals
+from server.events.schemas import Event, QueueTotals, SweepProgress
 from server.jobs.schemas import Status
 
 # Queued messages per client; entries share the encoded message, so a full queue is small. Progress
@@ -127,11 +127,14 @@ def event_filter(statuses: tuple[Status, ...], workflow: str | None, owner: str 
     """/ws/events?status=&workflow=: the events of jobs in those statuses and of that workflow
     (and of that owner: a user key's own, or whose an admin asked for); queue.totals always. An event counts as the status it reports or leads to (job.created:
     queued; job.progress and job.preview: processing; job.finished, job.failed, job.cancelled:
-    their outcome) and job.updated and job.deleted as the status the job had then."""
+    their outcome) and job.updated and job.deleted as the status the job had then. sweep.progress
+    follows the owner rule only: a sweep is no job of one status or workflow."""
 
     def accepts(event: Event) -> bool:
         if isinstance(event, QueueTotals):
             return True
+        if isinstance(event, SweepProgress):
+            return owner is None or event.owner == owner
         return (
             (not statuses or event.status in statuses)
             and (not workflow or event.workflow == workflow)

@@ -21,15 +21,16 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
-from server.events.schemas import JobDeleted, JobEvent
+from server.events.schemas import JobDeleted, Published
 from server.jobs.schemas import ACTIVE_STATUSES
+from server.sweeps.schemas import SweepProgress
 
 log = logging.getLogger("studio.events")
 
 class Receiver(Protocol):
     """Where a listening process's transport hands events: its fan-out."""
 
-    def dispatch(self, event: JobEvent) -> None: ...
+    def dispatch(self, event: Published) -> None: ...
 
     def resync(self) -> None:
         """Events may have been missed (the subscription was lost and is back)."""
@@ -41,8 +42,9 @@ class Transport(Protocol):
 
     async def stop(self) -> None: ...
 
-    async def send(self, events: list[JobEvent]) -> None:
-        """Assign each event the next seq of its job and deliver the events everywhere, in this order."""
+    async def send(self, events: list[Published]) -> None:
+        """Assign each job event the next seq of its job and deliver the events everywhere, in this
+        order (sweep.progress has no seq: a sweep's counts only grow, and say where it stands)."""
 
     async def current_seqs(self, job_ids: list[uuid.UUID]) -> list[int]:
         """The last seq assigned for each job (0 when none)."""
@@ -61,8 +63,12 @@ class MemoryTransport:
     async def stop(self) -> None:
         self._receiver = None
 
-    async def send(self, events: list[JobEvent]) -> None:
+    async def send(self, events: list[Published]) -> None:
         for event in events:
+            if isinstance(event, SweepProgress):
+                if self._receiver is not None:
+                    self._receiver.dispatch(event)
+                continue
             seq = self._seqs.get(event.job_id, 0) + 1
             # Only an active job's seq is kept, so the dict stays small: snapshots list active jobs
             # only, and what follows a job's end or deletion (job.updated) needs no order against one.
@@ -104,7 +110,7 @@ class RedisTransport:
         self.channel = CHANNEL.format(db=self._redis.connection_pool.connection_kwargs.get("db", 0))
         self._send = self._redis.register_script(_SEND)
         self._encoder = msgspec.json.Encoder()
-        self._decoder = msgspec.json.Decoder(JobEvent)
+        self._decoder = msgspec.json.Decoder(Published)
         self._listener: asyncio.Task[None] | None = None
 
     async def start(self, receiver: Receiver | None) -> None:
@@ -120,18 +126,21 @@ class RedisTransport:
             await asyncio.gather(self._listener, return_exceptions=True)
         await self._redis.aclose()
 
-    async def send(self, events: list[JobEvent]) -> None:
+    async def send(self, events: list[Published]) -> None:
         try:
             await self._send_pipelined(events)
         except RedisConnectionError:
             # A pooled connection from before a Redis restart fails once; the next one is fresh.
             await self._send_pipelined(events)
 
-    async def _send_pipelined(self, events: list[JobEvent]) -> None:
+    async def _send_pipelined(self, events: list[Published]) -> None:
         # One round trip: Redis runs a pipeline's scripts in order, each one atomic, so the seq
         # order is still the order in which every host receives the events.
         async with self._redis.pipeline(transaction=False) as pipeline:
             for event in events:
+                if isinstance(event, SweepProgress):
+                    pipeline.publish(self.channel, b"0 " + self._encoder.encode(event))
+                    continue
                 keys, args = [SEQ_KEY.format(event.job_id)], [self.channel, self._encoder.encode(event), SEQ_TTL_SECONDS]
                 await self._send(keys=keys, args=args, client=pipeline)
             await pipeline.execute()
@@ -178,10 +187,11 @@ class RedisTransport:
             log.warning("Redis event subscription is back; clients are told to reconnect.")
             return pubsub
 
-    def _decode(self, data: bytes) -> JobEvent | None:
+    def _decode(self, data: bytes) -> Published | None:
         seq, _, body = data.partition(b" ")
         try:
-            return msgspec.structs.replace(self._decoder.decode(body), seq=int(seq))
+            event = self._decoder.decode(body)
+            return event if isinstance(event, SweepProgress) else msgspec.structs.replace(event, seq=int(seq))
         except (msgspec.DecodeError, ValueError) as exc:
             log.warning("Ignored a message on %s that is not a Studio event: %s", self.channel, exc)
             return None
