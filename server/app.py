@@ -22,6 +22,7 @@ from server.access.guards import KeyDocs
 from server.access.me import who_am_i
 from server.access.middleware import KeyAuthentication
 from server.access.policy import AccessPolicy
+from server.access.session_controller import SessionController
 from server.access.schemas import Caller
 from server.config import Settings
 from server.db.engine import connect, disconnect
@@ -60,6 +61,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
     """The API. `with_worker` embeds a Dramatiq worker that runs jobs on the ComfyUI lanes
     (`studio serve`); without it jobs wait for `studio worker` processes (`--no-worker`)."""
     services = build_api_services(settings)
+    policy = AccessPolicy(settings)  # the middleware's, and sign-in's (/api/session)
     resolve_dependencies_in_order()
 
     @asynccontextmanager
@@ -97,6 +99,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             PresetController,
             SweepController,
             KeyController,
+            SessionController,
             who_am_i,
             LegacyController,
             list_models,
@@ -120,6 +123,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             "sweeps": _given(services.sweeps),
             "links": _given(services.links),
             "keys": _given(services.keys),
+            "policy": _given(policy),
             "models": _given(services.models),
             "styles": _given(services.styles),
             "events": _given(services.events),
@@ -144,7 +148,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             RequestMetrics(services.metrics),  # outermost: refused requests count too
             ProxyHeaders(settings.trusted_proxies),
             BrowserGuard(settings),
-            DefineMiddleware(KeyAuthentication, policy=AccessPolicy(settings)),
+            DefineMiddleware(KeyAuthentication, policy=policy),
         ],
         plugins=[GuardDocs(), KeyDocs()],
         exception_handlers={StudioError: studio_error, HTTPException: http_error},

@@ -53,6 +53,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     insecure_open: bool = False
     secret: str = ""
     link_seconds: Positive = 24 * 3600
+    # How long a browser's sign-in (server/access/sessions.py) lasts.
+    session_hours: Positive = 168
     max_queued: Positive | None = None
     # The most jobs one sweep (POST /api/sweeps) may make: the product of its axes' lengths.
     sweep_max_cells: Positive = 64
@@ -110,6 +112,7 @@ ENV_VARS: dict[str, str] = {
     "STUDIO_INSECURE_OPEN": "insecure_open",
     "STUDIO_SECRET": "secret",
     "STUDIO_LINK_SECONDS": "link_seconds",
+    "STUDIO_SESSION_HOURS": "session_hours",
     "STUDIO_MAX_QUEUED": "max_queued",
     "STUDIO_SWEEP_MAX_CELLS": "sweep_max_cells",
     "STUDIO_LOG_LEVEL": "log_level",

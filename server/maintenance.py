@@ -2,7 +2,8 @@
 
 Finished, failed and cancelled jobs older than STUDIO_OUTPUT_RETENTION_DAYS lose their files
 and are soft-deleted (favorites are kept); uploads older than STUDIO_UPLOAD_RETENTION_HOURS
-are deleted. Every API host may run it: each step is idempotent.
+are deleted; so are the rows of browser sessions that ended. Every API host may run it: each step
+is idempotent.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppres
 import msgspec
 from litestar import Litestar
 
+from server.access import sessions
 from server.clock import utc_now
 from server.config import Settings
 from server.jobs import repository as jobs
@@ -45,6 +47,7 @@ async def clean_up(settings: Settings, storage: LocalStorage) -> CleanupReport:
     for upload_id, name in expired_uploads:
         storage.delete("uploads", name)
         await uploads.soft_delete(upload_id)
+    await sessions.remove_ended(now)
     return CleanupReport(jobs=len(expired_jobs), uploads=len(expired_uploads))
 
 

@@ -13,18 +13,24 @@ import logging
 import time
 import uuid
 
-from server.access import repository, tokens
-from server.access.schemas import OPEN, Caller
+from server.access import repository, sessions, tokens
+from server.access.schemas import OPEN, ApiKeyInfo, Caller
+from server.access.sessions import StoredSession
 from server.config import Settings
 from server.errors import Unauthorized
 
 log = logging.getLogger("studio.access")
 
-# last_used_at is written at most this often per key and process, not on every request.
+# last_used_at (a session's last_seen_at) is written at most this often per key (session) and process.
 TOUCH_SECONDS = 60.0
 NO_KEY = (
     "Studio wants an API key: send it as 'Authorization: Bearer <key>' (or ?token=<key> on a WebSocket). "
     "An admin makes keys with `studio keys create NAME`."
+)
+
+SESSION_ENDED = (
+    "This browser's session has ended (signed out, or older than STUDIO_SESSION_HOURS): "
+    "sign in again with your API key (POST /api/session)."
 )
 
 
@@ -74,7 +80,21 @@ class AccessPolicy:
         found = await repository.by_prefix(token.prefix) if token else None
         if token is None or found is None or not tokens.matches(token, found.secret):
             raise Unauthorized("This API key is not one Studio knows: check it was copied whole, or ask an admin for one.")
-        info = found.info
+        return await self._caller_of(found.info)
+
+    async def session_caller(self, token: str) -> tuple[Caller, StoredSession]:
+        """The caller a browser's session cookie stands for (its key's), and the session;
+        Unauthorized with a sentence when the session has ended or its key was revoked."""
+        session = await sessions.find(token)
+        info = await repository.by_id(session.key_id) if session else None
+        if session is None or info is None:
+            raise Unauthorized(SESSION_ENDED)
+        if self._due(session.id):
+            await sessions.touch(session.id)
+        return await self._caller_of(info), session
+
+    async def _caller_of(self, info: ApiKeyInfo) -> Caller:
+        """The caller of a key found in the database; Unauthorized when it was revoked."""
         if info.revoked_at is not None:
             raise Unauthorized(
                 f"The API key {info.name!r} ({info.prefix}) was revoked on {info.revoked_at:%Y-%m-%d %H:%M} UTC; "
@@ -84,7 +104,13 @@ class AccessPolicy:
         return Caller(name=info.name, role=info.role, key_id=info.id, limits=info.limits)
 
     async def _touch(self, key_id: uuid.UUID) -> None:
-        now = time.monotonic()
-        if now - self._touched.get(key_id, -TOUCH_SECONDS) >= TOUCH_SECONDS:
-            self._touched[key_id] = now
+        if self._due(key_id):
             await repository.touch(key_id)
+
+    def _due(self, row_id: uuid.UUID) -> bool:
+        """Whether a key's or session's last use is to be written now (once a TOUCH_SECONDS per process)."""
+        now = time.monotonic()
+        if now - self._touched.get(row_id, -TOUCH_SECONDS) < TOUCH_SECONDS:
+            return False
+        self._touched[row_id] = now
+        return True

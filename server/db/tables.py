@@ -137,6 +137,19 @@ class Preset(Table, tablename="presets"):
     created_at = Timestamptz(default=utc_now)
 
 
+class Session(Table, tablename="sessions"):
+    """A browser signed in with an API key (server/access/sessions.py): its cookie, kept as a hash.
+    A rotated cookie is a new row with the same csrf_token, which names the sign-in as a whole."""
+
+    id = UUID(primary_key=True, default=uuid.uuid4)
+    key_id = UUID(index=True)
+    token_hash = Varchar(length=64, unique=True)
+    csrf_token = Varchar(length=64, index=True)
+    created_at = Timestamptz(default=utc_now)
+    last_seen_at = Timestamptz(default=utc_now)
+    expires_at = Timestamptz(default=utc_now)
+    revoked_at = Timestamptz(null=True, default=None)
+
 
 class Sweep(Table, tablename="sweeps"):
     """A grid of jobs over one to three parameters (server/sweeps/); its cells are the jobs whose

@@ -61,6 +61,12 @@ COVERED = {
     ("GET", "/api/jobs"): "test_history_holds_the_callers_jobs_and_an_admin_filters_by_owner",
     ("GET", "/api/history"): "test_history_holds_the_callers_jobs_and_an_admin_filters_by_owner",
     ("GET", "/outputs/{path:path}"): "test_someone_elses_output_file_is_as_absent_as_a_missing_one",
+    # Thumbnails open like their outputs: tests/integration/thumbs/test_thumbnails.py.
+    ("GET", "/thumbs/{path:path}"): "test_thumbnails_open_for_their_owner_and_signed_links_only",
+    # A browser's own session, of the key it signed in with: tests/integration/access/test_sessions.py.
+    ("POST", "/api/session"): "test_signing_in_takes_a_key_studio_knows",
+    ("GET", "/api/session"): "test_a_signed_in_browsers_cookie_acts_as_its_key",
+    ("DELETE", "/api/session"): "test_signing_out_ends_the_session_and_clears_its_cookie",
     ("WS", f"/ws/jobs/{JOB}"): "test_someone_elses_job_socket_closes_as_no_job",
     ("WS", "/ws/events"): "test_the_live_feed_carries_the_callers_own_events_and_counts_everyones",
     ("GET", "/api/me"): "test_key_routes_are_an_admins_and_me_is_the_caller",
