@@ -9,11 +9,11 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from client.sweep_view import Layout, SweepView
+from client.sweep_view import COUNTED, Layout, SweepView
 from server.jobs.schemas import Status
 
 SYMBOLS: dict[Status, str] = {"queued": ".", "processing": ">", "finished": "#", "failed": "x", "cancelled": "-"}
-LEGEND = "  ".join(f"{symbol} {status}" for status, symbol in SYMBOLS.items())
+LEGEND = "  ".join(f"{symbol} {COUNTED[status]}" for status, symbol in SYMBOLS.items())
 
 
 class Display(Protocol):
@@ -37,7 +37,8 @@ def grid(view: SweepView) -> str:
     cells = view.sweep.cells
     label = max(len(row) for row in layout.rows)
     widths = [max(len(column), 1) for column in layout.columns]
-    lines = [" " * label + "".join(f"  {column:^{width}}" for column, width in zip(layout.columns, widths)).rstrip()]
+    header = " " * label + "".join(f"  {column:^{width}}" for column, width in zip(layout.columns, widths))
+    lines = [header.rstrip()] if header.strip() else []  # one axis: no column labels
     for r, row in enumerate(layout.rows):
         marks = (SYMBOLS[cells[layout.index(r, c)].status] for c in range(len(widths)))
         lines.append((f"{row:<{label}}" + "".join(f"  {mark:^{width}}" for mark, width in zip(marks, widths))).rstrip())
@@ -55,9 +56,13 @@ class Grid:
     def __init__(self, console: Console) -> None:
         self._live = Live(console=console, auto_refresh=False)
         self._live.start()
+        self._last = ""
 
     def show(self, view: SweepView) -> None:
-        self._live.update(Text(f"{grid(view)}\n{LEGEND}", style="none"), refresh=True)
+        shown = grid(view)
+        if shown != self._last:  # a job's progress changes nothing here
+            self._live.update(Text(f"{shown}\n{LEGEND}", style="none"), refresh=True)
+            self._last = shown
 
     def close(self) -> None:
         self._live.stop()

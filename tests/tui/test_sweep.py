@@ -18,6 +18,7 @@ from tests.common.paths import REPO
 from tests.integration.worker.stack import Stack
 from tests.tui.notices import Notices
 from tests.tui.studio_data import until
+from tests.tui.test_reuse_detail import rendered
 from tests.tui.test_flows import _fields, _open_form
 from tui.app import StudioApp
 from tui.screens.axes import AxesScreen
@@ -26,6 +27,7 @@ from tui.screens.detail import JobDetailScreen
 from tui.screens.history import HistoryScreen
 from tui.screens.job_form import JobFormScreen
 from tui.screens.sweep import SweepScreen
+from tui.widgets.detail import facts
 from tui.widgets.detail.outputs import PreviewImage
 from tui.widgets.history.table import HistoryTable
 from tui.widgets.sweep.board import SweepBoard
@@ -115,6 +117,7 @@ async def test_a_sweep_from_the_form_fills_in_shows_its_contact_sheet_and_remixe
         await pilot.press("enter")
         detail = await until(pilot, lambda: app.screen if isinstance(app.screen, JobDetailScreen) else None, what="the cell's job")
         assert detail.job.id == cell.job_id and detail.job.sweep_id == sweep.id
+        assert f"sweep {sweep.id} (cell 5; w opens it)" in rendered(facts.timings(detail.job))
         await pilot.press("w")
         again = await until(pilot, lambda: app.screen if isinstance(app.screen, SweepScreen) else None, what="its sweep")
         assert again.view.sweep.id == sweep.id and _grid(again) == [["■ finished"] * 3] * 3

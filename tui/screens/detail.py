@@ -41,7 +41,7 @@ class JobDetailScreen(StudioScreen[None]):
         Binding("f", "favorite", "Favorite"),
         Binding("y", "copy", "Copy URLs"),
         Binding("s", "save", "Save"),
-        Binding("w", "sweep", "Sweep"),
+        Binding("w", "sweep", "Sweep", show=False),
     ]
 
     job: reactive[Job] = reactive(Job, init=False)
@@ -90,7 +90,7 @@ class JobDetailScreen(StudioScreen[None]):
             self.refresh_bindings()  # cancel comes and goes with the status
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Hidden, not dimmed: a finished job has nothing to cancel, a job of no sweep no sweep to open.
+        # Hidden, not dimmed: a finished job has nothing to cancel. A job of no sweep has none to open.
         if action == "sweep":
             return self.job.sweep_id is not None
         return action != "cancel" or self.job.status in ACTIVE_STATUSES

@@ -74,6 +74,9 @@ def timings(job: Job) -> Table:
     if job.reused_from:
         # Never ran: its inputs were a finished job's, whose outputs it took.
         table.add_row("reused", f"the outputs of {job.reused_from}")
+    if job.sweep_id:
+        # The footer has no room for its key beside cancel's: said here.
+        table.add_row("sweep", f"{job.sweep_id}  (cell {job.sweep_index}; w opens it)")
     return table
 
 
