@@ -12,13 +12,16 @@ import pytest
 from PIL import Image
 from websockets.asyncio.client import connect
 
+from server.access import repository as keys
+from server.access import tokens
+from server.access.schemas import KeyLimits
 from server.events.schemas import QueueSnapshot, SweepProgress, message_decoder
 from server.sweeps.sheet import CROSS, EMPTY, cell_origin, grid_size
 from server.sweeps.schemas import SweepAxis
 from tests.comfyui_double.double import ComfyDouble
 from tests.comfyui_double.settings import DEFAULT_FAIL_VALUE
 from tests.integration.worker.stack import Stack
-from tests.integration.worker.test_fair_queue import key_header
+from tests.integration.worker.test_fair_queue import in_stack_database, key_header
 
 GRID = {"cfg": [4, 6, 8], "seed": [1, 2, 3]}
 # Seconds to wait for a sweep to end; nine jobs of the double take about one.
@@ -157,3 +160,24 @@ def test_another_owners_sweep_is_as_absent_as_none_and_its_progress_unseen(singl
     assert [item["id"] for item in stack.http.get("/api/sweeps", headers=alice).json()["items"]] == [made["id"]]
     bobs_own = create(stack, {"seed": [5]}, bob)
     assert bobs_own["owner"] == "bob" and stack.http.get(f"/api/sweeps/{bobs_own['id']}", headers=alice).status_code == 404
+
+
+def test_a_sweep_past_its_keys_limit_is_refused_whole(single_stack: Stack) -> None:
+    stack = single_stack
+
+    async def limited_key() -> str:
+        token = tokens.new_token()
+        await keys.insert("carol", "user", KeyLimits(max_queued=3), token, tokens.stored(token))
+        return token.text
+
+    carol = {"Authorization": f"Bearer {in_stack_database(stack, limited_key)}"}
+    body = {"workflow": "text_to_image", "params": {"prompt": "a fox"}, "axes": {"seed": [1, 2, 3, 4]}}
+    response = stack.http.post("/api/sweeps", json=body, headers=carol)
+    assert response.status_code == 429 and "Retry-After" in response.headers
+    assert response.json()["detail"] == (
+        "The key 'carol' may have 3 jobs queued or running at once and has 0, too many for these 4 more; "
+        "submit again when one of them ends, or cancel one."
+    )
+    assert stack.http.get("/api/sweeps", headers=carol).json()["items"] == []
+    assert stack.http.get("/api/jobs", headers=carol).json()["items"] == []
+    assert create(stack, {"seed": [1, 2, 3]}, carol)["owner"] == "carol", "three fit"
