@@ -128,6 +128,8 @@ async def test_c_cancels_the_sweep_opened_from_a_job_in_history(single_stack: St
     double.settings.step_seconds = 0.5  # 10 s a job: the sweep is far from done when cancelled
     async with StudioClient(single_stack.url) as api:
         made = await api.create_sweep("text_to_image", {"seed": [1, 2, 3]}, {"prompt": "a fox"})
+        listed = await api.sweeps(limit=5)
+        assert [(item.id, item.state) for item in listed.items] == [(made.id, "running")]
     app = StudioApp(single_stack.url)
     async with app.run_test(size=(100, 40)) as pilot:
         await until(pilot, lambda: app.connection == "connected", what="the live feed")
