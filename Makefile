@@ -31,7 +31,7 @@ lock:
 	uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -c requirements.lock -o requirements-runtime.lock
 
 # Speed figures (README "measured" sections, bench/README.md); each script prints its own table. The history
-# bench fills a million rows first: several minutes in all on a small machine. The pipeline's
+# and gallery benches fill a million rows first: several minutes in all on a small machine. The pipeline's
 # scaled mode needs PostgreSQL and Redis on 127.0.0.1 (`make bench BENCH_MODES=single` without).
 BENCH_MODES ?= single,scaled
 bench: $(STAMP)
@@ -43,6 +43,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/events.py
 	@echo "== bench/history.py: history pages with a million jobs (SQLite)"
 	$(BIN)/python bench/history.py
+	@echo "== bench/gallery.py: the web gallery with a million jobs (first page, thumbnails, headless Chromium)"
+	$(BIN)/python bench/gallery.py
 	@echo "== bench/tui_history.py: the TUI history table with many rows"
 	$(BIN)/python bench/tui_history.py
 	@echo "== bench/sqlite_commits.py: what a SQLite commit costs on the data dir's disk"

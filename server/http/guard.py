@@ -142,7 +142,10 @@ def _refusals(path: str, handler: HTTPRouteHandler) -> dict[int, ResponseSpec]:
         refusals[400] = error_response("The request's Host is not a name Studio is served as (STUDIO_ALLOWED_HOSTS)")
     # A route documenting a WebSocket's handshake (101) stands for the WebSocket, which a page may open.
     if handler.http_methods & STATE_CHANGING or 101 in (handler.responses or {}):
-        refusals[403] = error_response("Sent by a web page whose origin is not allowed (STUDIO_ALLOWED_ORIGINS)")
+        refusals[403] = error_response(
+            "Sent by a web page whose origin is not allowed (STUDIO_ALLOWED_ORIGINS), or with the session cookie "
+            "but without its X-CSRF-Token"
+        )
     if _takes_json(handler):
         refusals[415] = error_response("The body is not sent as 'Content-Type: application/json'")
     return refusals

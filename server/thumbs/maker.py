@@ -27,12 +27,14 @@ log = logging.getLogger("studio.thumbs")
 
 THUMB_SIZE = 384
 QUALITY = 80
+# libwebp's effort (0-6): 2 takes a third of the default 4's time for about 3% more bytes.
+METHOD = 2
 FOLDER = ".thumbs"
 ROUTE = "/thumbs/"
 SUFFIX = ".webp"
-# Two at a time: Pillow releases the GIL while it decodes and resizes, and a page of thumbnails
-# for old jobs must not take every core from the API.
-_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="studio-thumbs")
+# Half the cores (two at least): Pillow releases the GIL while it decodes, resizes and encodes, and
+# a page of thumbnails for old jobs must not take every core from the API.
+_pool = ThreadPoolExecutor(max_workers=max(2, (os.cpu_count() or 2) // 2), thread_name_prefix="studio-thumbs")
 _lock = threading.RLock()  # re-entered when a future is done before its callback is added
 _making: dict[Path, Future[Path]] = {}
 
@@ -106,7 +108,7 @@ def _make(source: Path, target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
     try:
-        image.save(partial, "WEBP", quality=QUALITY)
+        image.save(partial, "WEBP", quality=QUALITY, method=METHOD)
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
