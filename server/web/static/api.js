@@ -2,6 +2,8 @@
 // CSRF token lives in memory only (fetched again with GET /api/session after a reload).
 let csrfToken = null;
 const unauthorizedListeners = [];
+// Asked while finding out who we are: their 401 means "sign in", not "signed out meanwhile".
+const WHO_AM_I = ["/api/session", "/api/me"];
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -35,7 +37,7 @@ export async function api(method, path, body) {
   const data = await response.json().catch(() => null);
   if (!response.ok) {
     const error = new ApiError(response.status, data);
-    if (response.status === 401 && !path.startsWith("/api/session")) unauthorizedListeners.forEach((listener) => listener(error));
+    if (response.status === 401 && !WHO_AM_I.includes(path)) unauthorizedListeners.forEach((listener) => listener(error));
     throw error;
   }
   return data;

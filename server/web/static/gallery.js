@@ -109,6 +109,12 @@ export class Gallery {
     return at < 0 ? null : this.jobs[at + step] || null;
   }
 
+  // The latest preview of a running job, in its tile until the outputs come.
+  preview(id, url) {
+    const shown = this.tileOf(id)?.querySelector(".thumb > span.placeholder, .thumb > img.preview");
+    if (shown) shown.replaceWith(h("img", { class: "preview", src: url, alt: "" }));
+  }
+
   progress(id, percent) {
     const bar = this.tileOf(id)?.querySelector("progress");
     if (bar) bar.value = percent;

@@ -46,6 +46,11 @@ export function thumbnail(output) {
   return output.thumbnail_url || output.url;
 }
 
+// A job.preview's image under a URL of its own (the file at `url` changes): fetched again.
+export function previewUrl(message) {
+  return `${message.url}${message.url.includes("?") ? "&" : "?"}seq=${message.seq}`;
+}
+
 export function title(job) {
   return job.prompt || job.workflow;
 }

@@ -96,7 +96,7 @@ export class JobView {
         { class: "job" },
         h(
           "div",
-          { class: "pictures" },
+          { class: pictures.length > 1 ? "pictures many" : "pictures" },
           pictures.map((output) =>
             h(
               "figure",

@@ -5,7 +5,7 @@ import { $, h } from "./dom.js";
 import { Gallery } from "./gallery.js";
 import { JobForm } from "./form.js";
 import { JobView } from "./jobview.js";
-import { STATUSES, filtersFrom, filtersQuery } from "./jobs.js";
+import { STATUSES, filtersFrom, filtersQuery, previewUrl } from "./jobs.js";
 import { Live } from "./live.js";
 import { Queue } from "./queue.js";
 
@@ -218,6 +218,9 @@ class App {
       case "job.created":
       case "job.finished":
         this.changed(message.job);
+        break;
+      case "job.preview":
+        this.gallery.preview(message.job_id, previewUrl(message));
         break;
       case "job.progress":
         this.gallery.progress(message.job_id, message.percent);

@@ -1,7 +1,7 @@
 // The queue panel: running jobs with their progress, the step ComfyUI is on and the latest
 // preview, then the queued ones. An ended job stays a few seconds at its last state.
 import { h } from "./dom.js";
-import { title } from "./jobs.js";
+import { previewUrl, title } from "./jobs.js";
 
 const LINGER_MS = 5000;
 
@@ -67,7 +67,7 @@ export class Queue {
       case "job.preview":
         if (entry) {
           const preview = entry.item.querySelector(".preview");
-          preview.src = `${message.url}${message.url.includes("?") ? "&" : "?"}seq=${message.seq}`; // a new URL: fetched again
+          preview.src = previewUrl(message);
           preview.hidden = false;
         }
         break;
