@@ -187,9 +187,7 @@ def _axis_field(field: str, axes: list[SweepAxis], positions: tuple[int, ...]) -
 def _shared_seed(workflow: Workflow, request: SweepCreate, axes: list[SweepAxis]) -> dict[str, Any]:
     """The shared parameters, with one random seed drawn for every cell (not one each) where the
     seed is random and no axis: the cells then differ by their axis values only."""
-    if any(axis.name in workflow.manifest.params and _is_seed(workflow, axis.name) for axis in axes):
-        return dict(request.params)
-    if not draws_seed(workflow, request.params):
+    if any(_is_seed(workflow, axis.name) for axis in axes) or not draws_seed(workflow, request.params):
         return dict(request.params)
     return with_seed(workflow, request.params, secrets.randbelow(RANDOM_SEED_MAX + 1))
 

@@ -106,6 +106,13 @@ def test_a_failed_cell_is_marked_and_the_sweep_still_ends(single_stack: Stack) -
         assert (CROSS in found and EMPTY in found) == (cell["status"] == "failed"), cell
 
 
+def test_a_random_seed_is_drawn_once_for_every_cell(single_stack: Stack) -> None:
+    made = create(single_stack, {"cfg": [4, 6, 8]}, seed=-1)
+    seeds = {single_stack.job(cell["job_id"])["seed"] for cell in made["cells"]}
+    assert len(seeds) == 1 and seeds != {-1}, "the cells differ by their cfg only"
+    assert made["params"]["seed"] in seeds, "the sweep keeps the seed drawn"
+
+
 def test_refusals_name_the_axis_and_store_nothing(single_stack: Stack) -> None:
     stack = single_stack
     refusals = {
