@@ -80,6 +80,14 @@ COVERED = {
     ("POST", "/api/presets"): "test_each_key_has_its_own_presets_and_someone_elses_are_as_absent_as_none",
     ("GET", "/api/presets/{name:str}"): "test_each_key_has_its_own_presets_and_someone_elses_are_as_absent_as_none",
     ("DELETE", "/api/presets/{name:str}"): "test_each_key_has_its_own_presets_and_someone_elses_are_as_absent_as_none",
+    # Sweeps, per owner: tests/integration/sweeps/test_sweeps.py.
+    **{
+        route: "test_another_owners_sweep_is_as_absent_as_none_and_its_progress_unseen"
+        for route in [
+            ("POST", "/api/sweeps"), ("GET", "/api/sweeps"), ("GET", "/api/sweeps/{sweep_id:uuid}"),
+            ("POST", "/api/sweeps/{sweep_id:uuid}/cancel"),
+        ]
+    },
     # Whole-queue figures, no prompts: tests/integration/stats/test_metrics_http.py.
     ("GET", "/metrics"): "test_metrics_need_an_admin_key_once_keys_are_on_and_stats_any_key",
     ("GET", "/api/stats"): "test_metrics_need_an_admin_key_once_keys_are_on_and_stats_any_key",
