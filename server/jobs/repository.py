@@ -225,10 +225,13 @@ async def submitted_since(owner: str, since: datetime.datetime, *, limit: int) -
 
 async def run_spans(owner: str, since: datetime.datetime) -> list[tuple[datetime.datetime, datetime.datetime | None]]:
     """(started_at, finished_at or None while running) of the owner's jobs that ran at or after
-    `since`, deleted ones too: deleting a job does not give its GPU time back."""
+    `since`, deleted ones too: deleting a job does not give its GPU time back. A job sent back to
+    the queue (ComfyUI lost it) keeps its started_at until it is claimed again, but runs nothing
+    while it waits: it does not count."""
     rows = await JobRow.select(JobRow.started_at, JobRow.finished_at).where(
         (JobRow.owner == owner)
         & JobRow.started_at.is_not_null()
+        & (JobRow.status != "queued")
         & (JobRow.finished_at.is_null() | (JobRow.finished_at >= since))
     )
     return [(row["started_at"], row["finished_at"]) for row in rows]

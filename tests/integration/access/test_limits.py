@@ -25,6 +25,7 @@ from server.config import Settings
 from server.db.engine import connect, disconnect
 from server.db.migrate import migrate
 from server.db.tables import Job as JobRow
+from server.jobs import transitions
 from tests.common.services import truncate
 from tests.integration.api.test_openapi import operations, schema
 from tests.integration.api.test_uploads import image_bytes
@@ -139,6 +140,21 @@ def test_the_daily_gpu_budget_counts_todays_run_time_until_utc_midnight(client: 
     assert submit(client, bob).status_code == 202, "alice's budget is hers alone"
 
     set_row(client, todays, finished_at=at(85))  # 30 s + 25 s: under the budget again
+    assert submit(client, alice).status_code == 202
+
+
+def test_a_job_sent_back_to_the_queue_spends_no_gpu_time_while_it_waits(client: TestClient) -> None:
+    alice = key(client, "alice", gpu_minutes_per_day=1)
+    job_id = submit(client, alice).json()["id"]
+
+    async def run_then_lose() -> None:
+        claimed = await transitions.claim(worker="gpu 1", lane="gpu http://comfy", lease_seconds=60)
+        assert claimed is not None and str(claimed.id) == job_id
+        assert await transitions.requeue(claimed.id, worker="gpu 1")  # ComfyUI lost it
+
+    client.blocking_portal.call(run_then_lose)
+    # Queued again for five minutes: its started_at stays until the next claim sets a new one.
+    set_row(client, job_id, started_at=utc_now() - datetime.timedelta(minutes=5))
     assert submit(client, alice).status_code == 202
 
 
