@@ -123,6 +123,11 @@ def test_mistakes_in_axes_are_one_sentence_and_exit_2(single_stack: Stack) -> No
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr == "studio: 'cfg' is not NAME=V1,V2,... (e.g. cfg=4,6,8 or prompt=[\"a fox, red\", \"a wolf\"]).\n"
 
+    # Studio's refusal, in its words.
+    done = sweep(single_stack, "text_to_image", "prompt=a fox", "--axis", "cgf=4,6")
+    assert (done.returncode, done.stdout) == (2, ""), done.stderr
+    assert done.stderr.startswith("studio: ") and "cgf" in done.stderr and len(done.stderr.splitlines()) == 1, done.stderr
+
 
 def test_help() -> None:
     done = subprocess.run(
