@@ -4,14 +4,20 @@ the form, live progress, the job view, remix, favorites, filters, search, delete
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
+from PIL import Image
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.select import Select
 
 from tests.comfyui_double.double import ComfyDouble
 from tests.integration.worker.stack import Stack
 from tests.web.browser import Browser
+
+# The gallery's page of tiles (server/web/static/gallery.js).
+PAGE_SIZE = 60
 
 
 def submit_from_the_form(browser: Browser, studio: Stack, prompt: str) -> str:
@@ -50,8 +56,10 @@ def test_a_job_from_the_form_runs_to_100_and_its_tile_appears(browser: Browser, 
     browser.wait(lambda: browser.find(f"{entry} progress").get_attribute("value") == "100", "the queue's bar at 100")
     tile = f"#gallery li[data-id='{job_id}']"
     browser.wait(lambda: browser.find(tile).get_attribute("data-status") == "finished", "the tile finished")
-    assert browser.find(f"{tile} img").get_attribute("src").startswith(f"{studio.url}/")
+    assert browser.find(f"{tile} img").get_attribute("src").startswith(f"{studio.url}/thumbs/{job_id}/")  # not the full image
     assert browser.find("#connection").text == "Live"
+    fetched = browser.driver.execute_script("return performance.getEntriesByType('resource').map((entry) => entry.name)")
+    assert fetched and all(url.startswith(f"{studio.url}/") or url.startswith("ws://127.0.0.1") for url in fetched), fetched
 
 
 def test_a_refused_value_is_shown_next_to_its_field(browser: Browser, studio: Stack) -> None:
@@ -150,3 +158,38 @@ def test_cancel_a_running_job_from_its_view(browser: Browser, studio: Stack, dou
 def test_a_job_that_is_not_there_opens_as_no_such_job(browser: Browser, studio: Stack) -> None:
     browser.open(f"{studio.url}/jobs/0e4f3c1a-9d2b-4c55-8a6e-1f0b2c3d4e5f")
     browser.text("#job-view .not-found", "it was deleted, or it is not yours")
+
+
+def test_an_image_chosen_in_the_form_is_uploaded_and_used(browser: Browser, studio: Stack, tmp_path: Path) -> None:
+    picture = tmp_path / "small.png"
+    Image.new("RGB", (64, 48), "teal").save(picture)
+    browser.open(f"{studio.url}/new")
+    Select(browser.find("#field-workflow")).select_by_value("upscale")
+    browser.find("#job-form input[type=file]").send_keys(str(picture))
+    browser.text("#job-form .image-name", "small.png (64×48)")
+    browser.find("#job-form button[type=submit]").click()
+    browser.wait(lambda: browser.path() == "/", "the form to close")
+    job = finished(studio, browser.tiles()[0])
+    assert job["workflow"] == "upscale" and job["status"] == "finished" and job["params"]["image"].endswith(".png")
+
+
+def test_scrolling_down_fetches_the_next_page(browser: Browser, studio: Stack) -> None:
+    first = finished(studio, studio.submit(prompt="page filler", seed=7)["id"])
+    # The same inputs again: each reuses the first one's outputs, finished at once.
+    ids = [first["id"], *(studio.submit(prompt="page filler", seed=7)["id"] for _ in range(PAGE_SIZE))]
+    browser.open(f"{studio.url}/?q=page+filler")
+    browser.wait(lambda: len(browser.tiles()) == PAGE_SIZE, "the first page")
+    browser.driver.execute_script("window.scrollTo(0, document.body.scrollHeight)")
+    browser.wait(lambda: browser.tiles() == ids[::-1], "every job, newest first")
+    browser.text("#gallery-end", "That is everything.")
+
+
+def test_the_page_reconnects_by_itself_and_says_so(browser: Browser, studio: Stack) -> None:
+    browser.open(f"{studio.url}/")
+    browser.find("#connection[data-state=live]")
+    studio.kill_worker()  # single process: Studio itself
+    browser.text("#connection[data-state=offline]", "reconnecting in")
+    studio.restart_worker()
+    browser.find("#connection[data-state=live]")
+    job = finished(studio, studio.submit(prompt="after the restart")["id"])
+    browser.wait(lambda: job["id"] in browser.tiles(), "a job of the new feed")

@@ -156,10 +156,13 @@ export class JobForm {
   }
 
   switchTo(name) {
-    // What was typed travels to the same parameter of the other workflow.
+    // What was typed travels to the same parameter (name, type, model folder) of the other workflow.
+    const kind = (param) => `${param.name} ${param.type} ${param.folder}`;
+    const kinds = new Set(this.app.workflows.get(name).params.map(kind));
     for (const field of this.fields) {
       const value = field.value();
-      if (value !== undefined) this.initial[field.param.name] = value;
+      if (!kinds.has(kind(field.param))) delete this.initial[field.param.name];
+      else if (value !== undefined && value !== field.start) this.initial[field.param.name] = value;
     }
     this.workflow = name;
     this.render();
@@ -184,7 +187,7 @@ export class JobForm {
     }[param.type];
     const { control, value, target } = build ? build() : this.text(param, initial);
     const element = this.control(name, label + (param.required ? " *" : ""), control, param.description, target);
-    return { param, element, value };
+    return { param, element, value, start: value() };
   }
 
   text(param, initial) {
