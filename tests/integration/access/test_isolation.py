@@ -36,6 +36,7 @@ from server.config import Settings
 from server.db.engine import bind
 from server.events.bus import EventBus
 from server.events.schemas import CLOSE_REVOKED, KEY_REVOKED, JobCreated, JobSnapshot, QueueSnapshot, QueueTotals
+from server.web.routes import PAGE_PATHS, PREFIX
 from tests.common.live import receive, receive_job_events
 from tests.served import ServedStudio, serve_studio
 
@@ -95,6 +96,7 @@ COVERED = {
 CATALOGUE = "the workflows, models and styles every key shares: nobody owns them"
 DESCRIPTION = "the API's description and the viewer's files: nobody owns them"
 HANDSHAKE_DOC = "documents a WebSocket's handshake: answers 426 whoever asks and names no job"
+PAGE = "the web page and its files, answered without a key: nothing private (what it shows comes over the API)"
 EXEMPT = {
     ("GET", "/health"): "answered without a key: tells nothing private (probes hold no key)",
     ("GET", "/api/workflows"): CATALOGUE,
@@ -108,6 +110,7 @@ EXEMPT = {
         "/schema/{path:str}", "/schema/oauth2-redirect.html", "/schema/assets/{file_path:path}",
     )},
     ("HEAD", "/schema/assets/{file_path:path}"): DESCRIPTION,
+    **{("GET", path): PAGE for path in (*PAGE_PATHS, f"{PREFIX}{{name:str}}")},
 }
 
 
@@ -349,7 +352,7 @@ def test_an_admin_cancelling_or_deleting_someone_elses_job_is_audited(
 def test_no_key_is_401_with_the_sentence_on_every_route_but_health(client: TestClient, keys: Keys) -> None:
     wrong = {}
     for method, path in sorted(app_routes(client)):
-        if method == "WS" or path == "/health":
+        if method == "WS" or path == "/health" or EXEMPT.get((method, path)) == PAGE:
             continue
         response = client.request(method, filled(path))
         detail = NO_KEY if method == "HEAD" else response.json().get("detail")  # HEAD: the status alone
@@ -357,6 +360,7 @@ def test_no_key_is_401_with_the_sentence_on_every_route_but_health(client: TestC
             wrong[method, path] = (response.status_code, response.text[:200])
     assert wrong == {}
     assert client.get("/health").status_code == 200
+    assert client.get("/").status_code == 200  # the page, which then asks to sign in
 
 
 def test_a_revoked_key_is_refused_at_once_and_its_sockets_close_within_a_second(client: TestClient, keys: Keys) -> None:

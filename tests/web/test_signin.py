@@ -1,0 +1,57 @@
+"""Sign-in when Studio has keys: the page asks for a key once, then works on the session cookie
+(nothing secret where scripts can read it); another owner's job is no job; signing out ends it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.common.paths import REPO
+from tests.integration.worker.stack import Stack
+from tests.web.browser import Browser
+
+
+def make_key(studio: Stack, name: str, *flags: str) -> str:
+    made = subprocess.run(
+        [sys.executable, "-m", "studio", "keys", "create", name, *flags], env=studio.env, cwd=REPO, capture_output=True, text=True, check=True
+    )
+    return made.stdout.split()[0]
+
+
+@pytest.fixture(scope="module")
+def keys(studio: Stack) -> dict[str, str]:
+    return {"alice": make_key(studio, "alice"), "bob": make_key(studio, "bob")}
+
+
+def submit_as(studio: Stack, key: str, prompt: str) -> dict:
+    made = studio.http.post("/api/jobs", json={"workflow": "text_to_image", "params": {"prompt": prompt}}, headers={"Authorization": f"Bearer {key}"})
+    assert made.status_code == 202, made.text
+    return made.json()
+
+
+def test_a_key_signs_in_and_someone_elses_job_is_no_job(browser: Browser, studio: Stack, keys: dict[str, str]) -> None:
+    alices = submit_as(studio, keys["alice"], "alice's fox")
+    bobs = submit_as(studio, keys["bob"], "bob's owl")
+    browser.open(f"{studio.url}/")
+    field = browser.find("#signin-key")
+    field.send_keys("not-a-key")
+    browser.find("#signin-form button[type=submit]").click()
+    browser.text("#signin-error", "not one Studio knows")
+    field.clear()
+    field.send_keys(keys["alice"])
+    browser.find("#signin-form button[type=submit]").click()
+    browser.text("#who", "alice (user)")
+    browser.wait(lambda: browser.tiles() == [alices["id"]], "alice's job only")
+    browser.find("#connection[data-state=live]")  # the socket opened with the cookie
+    browser.find(f"#gallery li[data-id='{alices['id']}'] button.favorite").click()  # a change: the CSRF token goes along
+    browser.find(f"#gallery li[data-id='{alices['id']}'] button.favorite[aria-pressed=true]")
+    stored = browser.driver.execute_script("return [document.cookie, localStorage.length, sessionStorage.length]")
+    assert stored == ["", 0, 0]  # the session cookie is HttpOnly; nothing secret is kept where scripts read
+    browser.open(f"{studio.url}/jobs/{bobs['id']}")
+    browser.text("#job-view .not-found", "it is not yours")
+    browser.find("#job-view[open]").find_element("css selector", "button.close").click()
+    browser.find("#sign-out").click()
+    browser.find("#signin:not([hidden])")
+    assert browser.fetch_json("/api/me")["status_code"] == 401
