@@ -193,3 +193,38 @@ def test_the_page_reconnects_by_itself_and_says_so(browser: Browser, studio: Sta
     browser.find("#connection[data-state=live]")
     job = finished(studio, studio.submit(prompt="after the restart")["id"])
     browser.wait(lambda: job["id"] in browser.tiles(), "a job of the new feed")
+
+
+def test_a_failed_job_shows_its_error_as_the_tui_does(browser: Browser, studio: Stack, double: ComfyDouble) -> None:
+    double.settings.fail_class_types = ["VAEDecode"]
+    try:
+        job = finished(studio, studio.submit(prompt="a doomed render")["id"])
+    finally:
+        double.settings.fail_class_types = []
+    browser.open(f"{studio.url}/jobs/{job['id']}")
+    browser.text("#job-view .error-sentence", job["error"])
+    browser.text("#job-view .error li", "RuntimeError: ComfyDouble forced failure")
+
+
+# Every control a keyboard reaches has a name a screen reader says (a label, aria-label or text).
+UNNAMED = """
+return [...document.querySelectorAll("input, select, textarea, button, a[href]")]
+  .filter((e) => e.offsetParent !== null)
+  .filter((e) => !(e.labels?.length || e.getAttribute("aria-label") || e.textContent.trim() || e.querySelector("img[alt]:not([alt=''])")))
+  .map((e) => e.outerHTML.slice(0, 120));
+"""
+
+
+def test_every_control_has_a_name_and_the_keyboard_opens_a_job(browser: Browser, studio: Stack) -> None:
+    job = finished(studio, studio.submit(prompt="keyboard only")["id"])
+    browser.open(f"{studio.url}/")
+    link = browser.find(f"#gallery li[data-id='{job['id']}'] a.thumb")
+    assert browser.driver.execute_script(UNNAMED) == []
+    link.send_keys(Keys.ENTER)
+    browser.find("#job-view[open] .params")
+    assert browser.driver.execute_script(UNNAMED) == []
+    browser.find("#job-view[open]").send_keys(Keys.ESCAPE)
+    browser.find("#new-job").send_keys(Keys.ENTER)
+    browser.find("#job-form[open] textarea")
+    browser.find("#job-form details.advanced summary").click()
+    assert browser.driver.execute_script(UNNAMED) == []

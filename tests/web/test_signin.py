@@ -10,6 +10,8 @@ import pytest
 
 from tests.common.paths import REPO
 from tests.integration.worker.stack import Stack
+from selenium.webdriver.support.select import Select
+
 from tests.web.browser import Browser
 
 
@@ -22,7 +24,7 @@ def make_key(studio: Stack, name: str, *flags: str) -> str:
 
 @pytest.fixture(scope="module")
 def keys(studio: Stack) -> dict[str, str]:
-    return {"alice": make_key(studio, "alice"), "bob": make_key(studio, "bob")}
+    return {"root": make_key(studio, "root", "--admin"), "alice": make_key(studio, "alice"), "bob": make_key(studio, "bob")}
 
 
 def submit_as(studio: Stack, key: str, prompt: str) -> dict:
@@ -55,3 +57,22 @@ def test_a_key_signs_in_and_someone_elses_job_is_no_job(browser: Browser, studio
     browser.find("#sign-out").click()
     browser.find("#signin:not([hidden])")
     assert browser.fetch_json("/api/me")["status_code"] == 401
+
+
+def sign_in(browser: Browser, studio: Stack, key: str) -> None:
+    browser.open(f"{studio.url}/")
+    browser.find("#signin-key").send_keys(key)
+    browser.find("#signin-form button[type=submit]").click()
+    browser.find("#content:not([hidden])")
+
+
+def test_an_admin_sees_everyones_jobs_and_narrows_them_by_owner(browser: Browser, studio: Stack, keys: dict[str, str]) -> None:
+    bobs = submit_as(studio, keys["bob"], "bob's heron")
+    alices = submit_as(studio, keys["alice"], "alice's hare")
+    sign_in(browser, studio, keys["root"])
+    browser.wait(lambda: {bobs["id"], alices["id"]} <= set(browser.tiles()), "both owners' jobs")
+    Select(browser.find("#owner-filter:not([hidden]) #filter-owner")).select_by_value("bob")
+    browser.wait(lambda: bobs["id"] in browser.tiles() and alices["id"] not in browser.tiles(), "bob's jobs only")
+    assert browser.path() == "/?owner=bob"
+    browser.find("#sign-out").click()
+    browser.find("#signin:not([hidden])")
