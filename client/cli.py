@@ -49,6 +49,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     submit.add_argument(
         "--style", metavar="NAME", help="apply the prompt style NAME (GET /api/styles lists them); with --preset, in place of its style"
     )
+    submit.add_argument(
+        "--webhook", metavar="URL", help="POST the job's end to URL, signed (GET /api/webhooks/secret); default: your key's webhook"
+    )
     submit.add_argument("--wait", action="store_true", help="follow the job with a progress bar; print its outputs")
     _save_flag(submit)
     add_connection_flags(submit)
@@ -118,12 +121,12 @@ async def _submit(studio: StudioClient, args: argparse.Namespace) -> Job:
     if args.preset is None:
         if workflow is None:
             raise ClientError("Name a workflow (e.g. `studio submit text_to_image prompt=\"a fox\"`) or give --preset NAME.", usage=True)
-        return await studio.submit(workflow, parse_params(pairs), args.style)
+        return await studio.submit(workflow, parse_params(pairs), args.style, args.webhook)
     params = parse_params(pairs)
     preset = await studio.preset(args.preset)
     if workflow is not None and workflow != preset.workflow:
         raise ClientError(f"The preset {args.preset!r} is for the workflow {preset.workflow!r}, not {workflow!r}.", usage=True)
-    return await studio.submit(preset.workflow, {**preset.params, **params}, args.style or preset.style)
+    return await studio.submit(preset.workflow, {**preset.params, **params}, args.style or preset.style, args.webhook)
 
 
 def parse_params(pairs: list[str]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from server.stats.schemas import Stats
 from server.styles.schemas import Style
 from server.sweeps.schemas import Sweep, SweepCreate, SweepPage
 from server.uploads.schemas import UploadInfo
+from server.webhooks.schemas import Delivery, DeliveryList, WebhookSecret, WebhookTarget
 from server.workflows.schemas import WorkflowInfo
 
 T = TypeVar("T")
@@ -49,9 +50,22 @@ class StudioClient:
 
     # --- jobs ----------------------------------------------------------------------------
 
-    async def submit(self, workflow: str, params: dict[str, Any], style: str | None = None) -> Job:
-        body = JobCreate(workflow=workflow, params=params, style=style)
+    async def submit(self, workflow: str, params: dict[str, Any], style: str | None = None, webhook: str | None = None) -> Job:
+        """`webhook`: a URL the job's end is POSTed to, signed (else the key's default, if any)."""
+        body = JobCreate(workflow=workflow, params=params, style=style, webhook=WebhookTarget(url=webhook) if webhook else None)
         return await self._call("POST", "/api/jobs", Job, json=msgspec.to_builtins(body))
+
+    async def deliveries(self, job_id: JobId) -> DeliveryList:
+        """The job's webhook deliveries: state, attempts, the receiver's last answer."""
+        return await self._call("GET", f"/api/jobs/{job_id}/deliveries", DeliveryList)
+
+    async def replay(self, job_id: JobId, delivery_id: str) -> Delivery:
+        """Send a delivered or failed delivery of the job again (the same webhook-id)."""
+        return await self._call("POST", f"/api/jobs/{job_id}/deliveries/{quote(delivery_id, safe='')}/replay", Delivery)
+
+    async def webhook_secret(self) -> str:
+        """The `whsec_` secret your jobs' deliveries are signed with."""
+        return (await self._call("GET", "/api/webhooks/secret", WebhookSecret)).secret
 
     async def job(self, job_id: JobId) -> Job:
         return await self._call("GET", f"/api/jobs/{job_id}", Job)

@@ -50,6 +50,9 @@ from server.sweeps import tracker as sweep_tracker
 from server.sweeps.controller import SweepController
 from server.thumbs.route import serve_thumbnail
 from server.uploads.controller import UploadController
+from server.webhooks import dispatcher as webhook_dispatcher
+from server.webhooks.controller import WebhookController
+from server.webhooks.service import WebhookService
 from server.web.assets import WebAssets
 from server.web.routes import web_routes
 from server.worker.runtime import WorkerRuntime, start_worker
@@ -62,6 +65,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
     (`studio serve`); without it jobs wait for `studio worker` processes (`--no-worker`)."""
     services = build_api_services(settings)
     policy = AccessPolicy(settings)  # the middleware's, and sign-in's (/api/session)
+    webhooks = webhook_dispatcher.Dispatcher(settings, services.links, services.events.fanout)
     resolve_dependencies_in_order()
 
     @asynccontextmanager
@@ -98,6 +102,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             UploadController,
             PresetController,
             SweepController,
+            WebhookController,
             KeyController,
             SessionController,
             who_am_i,
@@ -129,6 +134,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             "events": _given(services.events),
             "metrics": _given(services.metrics),
             "lanes": _given(services.lanes),
+            "webhooks": _given(WebhookService(webhooks)),
             "engine": Provide(provide_engine, sync_to_thread=False),
             "caller": Provide(provide_caller, sync_to_thread=False),
         },
@@ -140,6 +146,7 @@ def create_app(settings: Settings, *, with_worker: bool = False) -> Litestar:
             sweep_tracker.lifespan(services.events, services.storage, services.sweeps),
             revocations.lifespan(services.events.fanout),
             retention(settings, services.storage),
+            webhook_dispatcher.lifespan(webhooks),
             *([worker] if with_worker else []),
         ],
         # Metrics outermost; then the proxy's headers (the guard checks the public name), then the guard: a refused

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import os
+import re
 import socket
 from pathlib import Path
 from typing import Annotated, Any, Collection, Literal, Mapping
@@ -67,6 +69,17 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # Peers (addresses or CIDR ranges) whose X-Forwarded-* headers Studio believes: its reverse
     # proxy (server/http/proxies.py). Empty: nobody's.
     trusted_proxies: list[str] = msgspec.field(default_factory=list)
+    # Webhooks (server/webhooks/): destinations allowed although private, loopback or link-local
+    # (host names or CIDR ranges), each attempt's timeout, the first retry's wait (doubling),
+    # how long retries go on after the first attempt (seconds), the server's signing secret
+    # (`whsec_` + base64; empty: a random one kept in <data_dir>/webhook_secret), and the URL
+    # receivers reach Studio by, for the output links a delivery carries (empty: http://host:port).
+    webhook_allow: list[str] = msgspec.field(default_factory=list)
+    webhook_timeout: Annotated[float, msgspec.Meta(gt=0)] = 10.0
+    webhook_retry_base: Annotated[float, msgspec.Meta(gt=0)] = 5.0
+    webhook_retry_for: Annotated[float, msgspec.Meta(gt=0)] = 24 * 3600.0
+    webhook_secret: str = ""
+    public_url: str = ""
 
     @property
     def data_path(self) -> Path:
@@ -120,6 +133,12 @@ ENV_VARS: dict[str, str] = {
     "STUDIO_LOG_FILE": "log_file",
     "STUDIO_LOG_FILE_MAX_BYTES": "log_file_max_bytes",
     "STUDIO_TRUSTED_PROXIES": "trusted_proxies",
+    "STUDIO_WEBHOOK_ALLOW": "webhook_allow",
+    "STUDIO_WEBHOOK_TIMEOUT": "webhook_timeout",
+    "STUDIO_WEBHOOK_RETRY_BASE": "webhook_retry_base",
+    "STUDIO_WEBHOOK_RETRY_FOR": "webhook_retry_for",
+    "STUDIO_WEBHOOK_SECRET": "webhook_secret",
+    "STUDIO_PUBLIC_URL": "public_url",
 }
 _FIELD_TO_ENV = {field: env for env, field in ENV_VARS.items()}
 # Settings that are also command-line flags; every other one is an environment variable only.
@@ -134,7 +153,7 @@ FLAGS: dict[str, str] = {
 }
 # Settings whose few words are taken in any case, as the field spells them.
 _CASELESS = {"log_level": str.upper, "log_format": str.lower}
-_LIST_FIELDS = {"comfy_urls", "allowed_hosts", "allowed_origins", "trusted_proxies"}
+_LIST_FIELDS = {"comfy_urls", "allowed_hosts", "allowed_origins", "trusted_proxies", "webhook_allow"}
 _DATABASE_SCHEMES = ("sqlite:///", "postgres://", "postgresql://")
 _URL_SCHEMES = {"redis_url": ("redis://", "rediss://", "unix://"), "comfy_urls": ("http://", "https://")}
 
@@ -163,6 +182,7 @@ def load_settings(
     _check_urls(settings, flags)
     _check_origins(settings)
     _check_proxies(settings)
+    _check_webhooks(settings)
     return settings
 
 
@@ -237,3 +257,38 @@ def _check_proxies(settings: Settings) -> None:
                 f"Invalid setting STUDIO_TRUSTED_PROXIES: {proxy!r} is neither an IP address nor a CIDR range "
                 "(comma-separated, e.g. 127.0.0.1,10.0.0.0/8)."
             ) from None
+
+
+# A host name of letters, digits, hyphens and dots (what STUDIO_WEBHOOK_ALLOW may name besides ranges).
+_HOST_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$")
+
+
+def _check_webhooks(settings: Settings) -> None:
+    for entry in settings.webhook_allow:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            if not _HOST_NAME.match(entry):
+                raise ConfigError(
+                    f"Invalid setting STUDIO_WEBHOOK_ALLOW: {entry!r} is neither a host name, an IP address nor a CIDR "
+                    "range (comma-separated, e.g. 127.0.0.1,10.0.0.0/8,hooks.internal)."
+                ) from None
+    if settings.webhook_secret and webhook_secret_bytes(settings.webhook_secret) is None:
+        raise ConfigError(
+            "Invalid setting STUDIO_WEBHOOK_SECRET: give whsec_ followed by the base64 of 24 to 64 random bytes "
+            "(e.g. python -c \"import base64,os; print('whsec_' + base64.b64encode(os.urandom(32)).decode())\")."
+        )
+    if settings.public_url and (not settings.public_url.startswith(("http://", "https://")) or not urlsplit(settings.public_url).hostname):
+        raise ConfigError(
+            f"Invalid setting STUDIO_PUBLIC_URL: {settings.public_url!r} is not a URL; give the address people reach Studio by, "
+            "e.g. https://studio.example.com."
+        )
+
+
+def webhook_secret_bytes(secret: str) -> bytes | None:
+    """The key a `whsec_<base64>` secret stands for (Standard Webhooks: 24 to 64 bytes), or None."""
+    try:
+        key = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+    except ValueError:
+        return None
+    return key if secret.startswith("whsec_") and 24 <= len(key) <= 64 else None

@@ -33,6 +33,7 @@ FIELD_FLAGS = {
     "gpu_minutes_per_day": "--max-gpu-minutes-per-day",
     "upload_bytes": "--upload-quota",
     "priority": "--priority",
+    "webhook_url": "--webhook",
 }
 SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?", re.IGNORECASE)
 UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
@@ -68,6 +69,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     }
     for field, (metavar, text) in limits.items():
         create.add_argument(FIELD_FLAGS[field], dest=field, metavar=metavar, help=text)
+    create.add_argument(
+        "--webhook", dest="webhook_url", metavar="URL",
+        help="the key's default webhook: its jobs' end is POSTed there, signed, when a submit names no webhook",
+    )
     listing = actions.add_parser(
         "list",
         help="list every key, revoked ones too (never their secrets)",
@@ -97,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
                 f"({created.info.role} key {created.info.name!r}, prefix {created.info.prefix}).",
                 file=sys.stderr,
             )
+            print(f"Its jobs' webhook deliveries are signed with {created.webhook_secret} (GET /api/webhooks/secret shows it again).", file=sys.stderr)
         elif args.action == "list":
             print(table(_on_database(settings, lambda keys: keys.list())))
         else:
@@ -132,7 +138,7 @@ def key_create(args: argparse.Namespace) -> KeyCreate:
         for field in KeyLimits.__struct_fields__
         if (text := getattr(args, field)) is not None
     }
-    raw = {"name": args.name, "role": "admin" if args.admin else "user", "limits": limits}
+    raw = {"name": args.name, "role": "admin" if args.admin else "user", "limits": limits, "webhook_url": args.webhook_url}
     try:
         return msgspec.convert(raw, KeyCreate)
     except msgspec.ValidationError as exc:

@@ -101,7 +101,7 @@ class AccessPolicy:
                 "ask an admin for a new one."
             )
         await self._touch(info.id)
-        return Caller(name=info.name, role=info.role, key_id=info.id, limits=info.limits)
+        return Caller(name=info.name, role=info.role, key_id=info.id, limits=info.limits, webhook_url=info.webhook_url)
 
     async def _touch(self, key_id: uuid.UUID) -> None:
         if self._due(key_id):

@@ -33,11 +33,14 @@ class NameTaken(Exception):
     """An active key has the name already (the database's unique index says so)."""
 
 
-async def insert(name: str, role: Role, limits: KeyLimits, token: Token, secret: StoredSecret) -> ApiKeyInfo:
+async def insert(
+    name: str, role: Role, limits: KeyLimits, token: Token, secret: StoredSecret, *,
+    webhook_url: str | None = None, webhook_secret: str | None = None,
+) -> ApiKeyInfo:
     """Raises NameTaken while an active key has `name`."""
     row = KeyRow(
         name=name, role=role, prefix=token.prefix, salt=secret.salt, key_hash=secret.key_hash,
-        **msgspec.structs.asdict(limits),
+        webhook_url=webhook_url, webhook_secret=webhook_secret, **msgspec.structs.asdict(limits),
     )
     try:
         await KeyRow.insert(row)

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from server.webhooks.schemas import WebhookUrl
+
 Role = Literal["admin", "user"]
 # Key names become job owners and appear in logs and URLs: short and plain.
 KeyName = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")]
@@ -38,6 +40,8 @@ class ApiKeyInfo(msgspec.Struct, kw_only=True):
     # The start of the key, to tell keys apart: `studio_<prefix>_...`.
     prefix: str
     limits: KeyLimits
+    # Where the key's jobs POST their end when a submit names no webhook (server/webhooks/).
+    webhook_url: str | None = None
     created_at: datetime.datetime
     last_used_at: datetime.datetime | None
     revoked_at: datetime.datetime | None
@@ -47,6 +51,8 @@ class KeyCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: KeyName
     role: Role = "user"
     limits: KeyLimits = KeyLimits()
+    # The key's default webhook: its jobs' end is POSTed there when a submit names none.
+    webhook_url: WebhookUrl | None = None
 
 
 class KeyCreated(msgspec.Struct, kw_only=True):
@@ -54,6 +60,9 @@ class KeyCreated(msgspec.Struct, kw_only=True):
 
     key: str
     info: ApiKeyInfo
+    # What the key's webhook deliveries are signed with (`whsec_` + base64), for its receivers;
+    # GET /api/webhooks/secret shows it again.
+    webhook_secret: str | None = None
 
 
 class Caller(msgspec.Struct, kw_only=True, frozen=True):
@@ -64,6 +73,8 @@ class Caller(msgspec.Struct, kw_only=True, frozen=True):
     role: Role
     key_id: uuid.UUID | None = None
     limits: KeyLimits = KeyLimits()
+    # The key's default webhook, for submits that name none.
+    webhook_url: str | None = None
 
     @property
     def is_admin(self) -> bool:

@@ -12,14 +12,19 @@ import uuid
 from server.access import audit, repository, tokens
 from server.access.schemas import ApiKeyInfo, Caller, KeyCreate, KeyCreated
 from server.errors import Conflict, NotFound, echo
+from server.webhooks import signing
 
 
 class KeyService:
     async def create(self, request: KeyCreate, actor: Caller | str) -> KeyCreated:
         """Conflict while an active key has the name (a revoked key's name may be reused)."""
         token = tokens.new_token()
+        webhook_secret = signing.new_secret()  # the key's own: its receivers need no other key's
         try:
-            info = await repository.insert(request.name, request.role, request.limits, token, tokens.stored(token))
+            info = await repository.insert(
+                request.name, request.role, request.limits, token, tokens.stored(token),
+                webhook_url=request.webhook_url, webhook_secret=webhook_secret,
+            )
         except repository.NameTaken:
             active = await repository.active_named(request.name)
             held_by = f"The API key {request.name!r}" + (f" ({active.prefix})" if active else "")
@@ -29,7 +34,7 @@ class KeyService:
                 f"(`studio keys revoke {request.name}` or {revoke}), or choose another name."
             ) from None
         audit.record(actor, "create key", _target(info))
-        return KeyCreated(key=token.text, info=info)
+        return KeyCreated(key=token.text, info=info, webhook_secret=webhook_secret)
 
     async def list(self) -> list[ApiKeyInfo]:
         """Every key, revoked ones too, oldest first."""

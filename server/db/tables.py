@@ -119,6 +119,10 @@ class ApiKey(Table, tablename="api_keys"):
     gpu_minutes_per_day = Integer(null=True, default=None)
     upload_bytes = BigInt(null=True, default=None)
     priority = Integer(default=0)
+    # Webhooks (server/webhooks/): where the key's jobs POST their end when a submit names no
+    # webhook, and the `whsec_` secret its deliveries are signed with (null: the server's).
+    webhook_url = Varchar(length=2000, null=True, default=None)
+    webhook_secret = Varchar(length=100, null=True, default=None)
 
 
 class Preset(Table, tablename="presets"):
@@ -174,3 +178,28 @@ class Sweep(Table, tablename="sweeps"):
     created_at = Timestamptz(default=utc_now, index=True)
     finished_at = Timestamptz(null=True, default=None)
     is_deleted = Boolean(default=False)
+
+
+class WebhookDelivery(Table, tablename="webhook_deliveries"):
+    """One event of one job on its way to the job's webhook, made with the job at submit; due once
+    the job reaches the event (server/webhooks/repository.py). Unique per (job_id, event)."""
+
+    # The `webhook-id` header, `msg_<hex>`: the same on every attempt.
+    id = Varchar(length=40, primary_key=True)
+    job_id = UUID()  # indexed by the unique (job_id, event) index
+    event = Varchar(length=20)
+    url = Varchar(length=2000)
+    owner = Varchar(length=255, null=True, default=None)
+    # The JSON sent, frozen at the first attempt: every retry sends the same bytes.
+    body = Text(null=True, default=None)
+    attempts = Integer(default=0)
+    # Not before then (null: as soon as the job reaches the event); a process sending it holds
+    # it until claimed_until, so two never send it at once.
+    next_try_at = Timestamptz(null=True, default=None)
+    claimed_until = Timestamptz(null=True, default=None)
+    first_try_at = Timestamptz(null=True, default=None)
+    last_status = Integer(null=True, default=None)
+    last_error = Text(null=True, default=None)
+    created_at = Timestamptz(default=utc_now)
+    delivered_at = Timestamptz(null=True, default=None)
+    failed_at = Timestamptz(null=True, default=None)

@@ -19,10 +19,12 @@ import logging
 from typing import Any
 
 from server.clock import utc_now
+from server.db.tables import Job as JobRow
 from server.jobs import repository
 from server.jobs.events import JobCreated
 from server.jobs.ports import EventPublisher, JobSender
 from server.jobs.schemas import Job
+from server.webhooks import repository as deliveries
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +52,7 @@ class Intake:
     async def insert_one(self, values: dict[str, Any]) -> Job:
         """Store one job in the caller's transaction (a key's limits are checked in it); the
         caller announces it with `dispatch` once that transaction committed."""
-        return await repository.insert(_sent(values))
+        return await store_one(_sent(values))
 
     async def insert_many(self, rows: list[dict[str, Any]]) -> list[Job]:
         """Store jobs together in the caller's transaction, to be announced with `dispatch`."""
@@ -70,7 +72,7 @@ class Intake:
             while self._waiting:
                 batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
                 try:
-                    jobs = await repository.insert_many([_sent(values) for values, _ in batch])
+                    jobs = await store([_sent(values) for values, _ in batch])
                 except Exception as exc:  # the database's answer, for every submit of the batch
                     for _, future in batch:
                         if not future.done():
@@ -89,6 +91,22 @@ class Intake:
             raise
         finally:
             self._writer = None
+
+
+async def store(rows: list[dict[str, Any]]) -> list[Job]:
+    """Insert jobs of these column values, with the webhook deliveries of those that have a webhook
+    in the same transaction (server/webhooks/repository.py): a job is never stored without them.
+    Jobs without a webhook cost nothing more than their insert."""
+    if not any(row.get("webhook") for row in rows):
+        return await repository.insert_many(rows)
+    async with JobRow._meta.db.transaction():  # within the caller's, when it opened one
+        jobs = await repository.insert_many(rows)
+        await deliveries.add_for(jobs)
+    return jobs
+
+
+async def store_one(values: dict[str, Any]) -> Job:
+    return (await store([values]))[0]
 
 
 def _sent(values: dict[str, Any]) -> dict[str, Any]:

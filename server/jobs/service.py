@@ -21,6 +21,7 @@ from server.errors import NUL_MESSAGE, BadRequest, Conflict, FieldError, NotFoun
 from server.jobs import repository, reuse, transitions
 from server.jobs.cursor import Cursor, decode_cursor, encode_cursor
 from server.jobs.events import JobCancelled, JobCreated, JobDeleted, JobEvent, JobFinished, JobUpdated
+from server.jobs import intake
 from server.jobs.intake import Intake
 from server.jobs.ports import EventPublisher, JobSender
 from server.jobs.schemas import TERMINAL_STATUSES, Job, JobCreate, JobFilters, JobPage, RemixRequest
@@ -32,6 +33,8 @@ from server.styles.registry import StyleRegistry
 from server.uploads import repository as uploads
 from server.workflows.manifest import ModelParam, SeedParam, Workflow
 from server.workflows.params import comfy_choice_errors, comfy_choice_params, dimensions, draws_seed, resolve, with_seed
+from server.webhooks import safety
+from server.webhooks.schemas import WebhookTarget
 from server.workflows.registry import WorkflowRegistry
 
 log = logging.getLogger(__name__)
@@ -60,11 +63,13 @@ class JobService:
         self.intake = Intake(queue, events)  # job.created and the queue message of each new job
         self.models = models
         self.links = links  # signs the output links of every job this service returns
+        self.webhooks_allowed = safety.Allowed(settings.webhook_allow)
 
     async def create(self, request: JobCreate, caller: Caller, *, remix_of: uuid.UUID | None = None) -> Job:
         """Accept a job owned by `caller`; its image inputs must be uploads the caller may see, and
         the queue and the caller's limits must have room for it (server/access/limits.py)."""
         columns = await self.row(request, caller, remix_of=remix_of)
+        columns["webhook"] = await self._webhook(request, caller)
         workflow = self.workflows.get(request.workflow)
         # A drawn seed is new: no finished job can have these inputs, so none is looked for.
         if request.reuse and workflow.manifest.reuse and not draws_seed(workflow, {**request.params, **columns["styled_params"]}):
@@ -156,7 +161,7 @@ class JobService:
             **columns, "id": job_id, "status": "finished", "progress": 100, "started_at": now, "finished_at": now,
             "outputs": msgspec.to_builtins(outputs), "texts": msgspec.to_builtins(source.texts), "reused_from": source.id,
         }
-        insert = functools.partial(repository.insert, finished)
+        insert = functools.partial(intake.store_one, finished)
         try:
             job = await (limits.admit_job(caller, self.settings, insert) if limits.checks_job(caller, self.settings) else insert())
         except BaseException:
@@ -167,6 +172,16 @@ class JobService:
         await self.events.flush()
         log.info("job %s of %s reused the outputs of %s", job.id, job.owner or "(no key)", source.id, extra={"job_id": str(job.id)})
         return job
+
+    async def _webhook(self, request: JobCreate, caller: Caller) -> dict[str, Any] | None:
+        """The job's webhook column: the request's, else the caller's key's default; BadRequest
+        when its destination is one Studio does not send to (server/webhooks/safety.py)."""
+        target = request.webhook or (WebhookTarget(url=caller.webhook_url) if caller.webhook_url else None)
+        if target is None:
+            return None
+        if problem := await safety.refusal(target.url, self.webhooks_allowed):
+            raise BadRequest.from_fields([FieldError("webhook.url", problem)])
+        return msgspec.to_builtins(target)
 
     async def _check_models(self, workflow: Workflow, values: dict[str, Any]) -> list[FieldError]:
         """Refuse model names ComfyUI does not have. While ComfyUI is unreachable the job is

@@ -33,6 +33,6 @@ async def truncate(url: str) -> None:
     """Empty a test database's tables."""
     connection = await asyncpg.connect(url)
     try:
-        await connection.execute("TRUNCATE jobs, uploads, api_keys, presets, sessions")
+        await connection.execute("TRUNCATE jobs, uploads, api_keys, presets, webhook_deliveries, sessions, sweeps")
     finally:
         await connection.close()

@@ -53,6 +53,8 @@ JOB_ROUTES: dict[tuple[str, str], dict] = {
     ("GET", f"/api/jobs/{JOB}/preview"): {},
     ("GET", f"/api/status/{JOB}"): {},
     ("POST", f"/api/cancel/{JOB}"): {},
+    ("GET", f"/api/jobs/{JOB}/deliveries"): {},
+    ("POST", f"/api/jobs/{JOB}/deliveries/{{delivery_id:str}}/replay"): {},
 }
 # Covered by the other tests here, each named.
 COVERED = {
@@ -92,6 +94,8 @@ COVERED = {
     # Whole-queue figures, no prompts: tests/integration/stats/test_metrics_http.py.
     ("GET", "/metrics"): "test_metrics_need_an_admin_key_once_keys_are_on_and_stats_any_key",
     ("GET", "/api/stats"): "test_metrics_need_an_admin_key_once_keys_are_on_and_stats_any_key",
+    # Each key's own: tests/integration/webhooks/test_webhooks.py.
+    ("GET", "/api/webhooks/secret"): "test_a_keys_default_webhook_and_secret_and_its_deliveries_are_its_own",
 }
 CATALOGUE = "the workflows, models and styles every key shares: nobody owns them"
 DESCRIPTION = "the API's description and the viewer's files: nobody owns them"

@@ -49,7 +49,8 @@ def test_a_fresh_install_makes_its_first_admin_key_before_studio_first_runs(tmp_
     # The audit line goes through the log's queue (another thread): it may come before or after the notice.
     logged = [line for line in result.stderr.strip().splitlines() if line.startswith("INFO")]
     said = [line for line in result.stderr.strip().splitlines() if not line.startswith("INFO")]
-    assert said == [f"Keep this key now: Studio stores only a hash of it and cannot show it again (admin key 'root', prefix {match[1]})."]
+    assert said[0] == f"Keep this key now: Studio stores only a hash of it and cannot show it again (admin key 'root', prefix {match[1]})."
+    assert len(said) == 2 and re.fullmatch(r"Its jobs' webhook deliveries are signed with whsec_[A-Za-z0-9+/=]{44} \(GET /api/webhooks/secret shows it again\)\.", said[1])
     assert len(logged) == 1 and logged[0].endswith(f"studio.audit - audit - audit: key=(studio keys) action=create key target=root ({match[1]})")
     header, root = rows(data)
     assert header == ["NAME", "ROLE", "PREFIX", "LIMITS", "CREATED", "LAST USED", "REVOKED"]
@@ -99,6 +100,7 @@ def test_create_list_revoke_and_rotate(database_url: str) -> None:
         (["carol", "--rate", "10/hour"], "--rate '10/hour' is not N/min or N (e.g. --rate 10/min)."),
         (["carol", "--upload-quota", "lots"], "--upload-quota 'lots' is not a size: give bytes, or a number with KB"),
         (["carol", "--priority", "101"], "--priority '101' is not valid (expected int <= 100)."),
+        (["carol", "--webhook", "ftp://hooks.example.com"], "--webhook 'ftp://hooks.example.com' is not valid (expected str matching regex"),
     ],
 )
 def test_a_key_that_cannot_be_made_is_one_sentence_and_touches_nothing(tmp_path: Path, args: list[str], sentence: str) -> None:
@@ -109,7 +111,7 @@ def test_a_key_that_cannot_be_made_is_one_sentence_and_touches_nothing(tmp_path:
 @pytest.mark.parametrize(
     ("action", "flags"),
     [
-        ("create", {"--admin", "--max-queued", "--rate", "--max-gpu-minutes-per-day", "--upload-quota", "--priority"}),
+        ("create", {"--admin", "--max-queued", "--rate", "--max-gpu-minutes-per-day", "--upload-quota", "--priority", "--webhook"}),
         ("list", set()),
         ("revoke", set()),
     ],
