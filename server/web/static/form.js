@@ -328,7 +328,8 @@ export class JobForm {
       place.querySelector(".field-error").textContent = message;
       place.querySelector("input, textarea, select")?.setAttribute("aria-invalid", "true");
     }
-    formError.textContent = unplaced.length || !error.errors?.length ? (unplaced.length ? unplaced.join("; ") : error.message) : "";
+    // Refusals of fields the form shows stand by them; anything else (a limit, a 503) above the buttons.
+    formError.textContent = unplaced.length ? unplaced.join("; ") : error.errors?.length ? "" : error.message;
     (this.form.querySelector("[aria-invalid]") || formError).focus?.();
   }
 }

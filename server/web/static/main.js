@@ -39,7 +39,13 @@ class App {
     this.filtersForm();
   }
 
-  async start() {
+  // Several requests refused at once (a revoked key) restart the page once.
+  start() {
+    this.starting ||= this.begin().finally(() => (this.starting = null));
+    return this.starting;
+  }
+
+  async begin() {
     this.live.stop();
     let me;
     try {
@@ -60,8 +66,12 @@ class App {
       $("#signin-key").focus();
       return;
     }
-    const workflows = await api("GET", "/api/workflows");
-    this.workflows = new Map(workflows.map((workflow) => [workflow.name, workflow]));
+    try {
+      const workflows = await api("GET", "/api/workflows");
+      this.workflows = new Map(workflows.map((workflow) => [workflow.name, workflow]));
+    } catch (error) {
+      this.notice(error.message); // the gallery still shows; the form and parameters wait for a reload
+    }
     this.fillFilters();
     this.gallery.filters = null; // load afresh for whoever is signed in now
     this.live.start();
