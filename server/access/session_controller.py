@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.spec import Operation
 from litestar.params import JSONBody
 
 from server.access import sessions
@@ -22,6 +25,15 @@ NOT_SIGNED_IN = (
 _COOKIE_SET = "Sets the `studio_session` cookie: HttpOnly, SameSite=Strict, Path=/, Secure over https"
 
 
+@dataclass
+class _SignInOperation(Operation):
+    """Litestar documents every body as required; sign-in's is not (the key may come as the bearer header)."""
+
+    def __post_init__(self) -> None:
+        if self.request_body is not None:
+            self.request_body.required = False
+
+
 class SessionController(Controller):
     path = "/api/session"
     tags = ["session"]
@@ -36,6 +48,7 @@ class SessionController(Controller):
         responses={**error_responses(409), 401: error_response("The key is unknown or revoked")},
         opt={"exclude_from_auth": True},
         security=[{}],
+        operation_class=_SignInOperation,
     )
     async def sign_in(
         self,
