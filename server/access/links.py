@@ -63,19 +63,19 @@ def _bytes(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass")  # a URL's lone surrogates too
 
 
-def load_secret(path: Path) -> bytes:
-    """The key kept in `path`, made first if missing."""
+def load_secret(path: Path, what: str = "link secret", setting: str = "STUDIO_SECRET") -> bytes:
+    """The key kept in `path`, made first if missing; errors name it `what`, set instead by `setting`."""
     try:
         if not path.exists():
             _make_secret(path)
         secret = path.read_bytes()
     except OSError as exc:
         raise ConfigError(
-            f"Could not read or make the link secret {path} ({exc.strerror or exc}); "
-            "make the data dir writable, or set STUDIO_SECRET."
+            f"Could not read or make the {what} {path} ({exc.strerror or exc}); "
+            f"make the data dir writable, or set {setting}."
         ) from None
     if not secret:
-        raise ConfigError(f"The link secret {path} is empty: delete it and Studio makes a new one, or set STUDIO_SECRET.")
+        raise ConfigError(f"The {what} {path} is empty: delete it and Studio makes a new one, or set {setting}.")
     return secret
 
 

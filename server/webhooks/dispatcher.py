@@ -28,8 +28,9 @@ from server.access.links import LinkSigner
 from server.clock import utc_now
 from server.config import Settings
 from server.events.fanout import Fanout
-from server.events.schemas import Event
+from server.events.schemas import Event, is_terminal
 from server.jobs import repository as jobs
+from server.jobs.events import JobStatus
 from server.jobs.schemas import Job
 from server.jobs.signed import signed_job
 from server.webhooks import repository, safety, signing
@@ -39,6 +40,7 @@ log = logging.getLogger("studio.webhooks")
 
 MAX_IN_FLIGHT = 16
 POLL_SECONDS = 1.0
+COALESCE_SECONDS = 0.02
 # The longest wait between two attempts, however many failed.
 MAX_WAIT_SECONDS = 3600.0
 # A claim outlives the attempt's timeout by this much; a process that died mid-send loses it then.
@@ -74,7 +76,7 @@ class Dispatcher:
         self._wake.set()
 
     def _on_event(self, event: Event) -> None:
-        if not event.droppable:  # a job was created, started or ended
+        if (isinstance(event, JobStatus) and event.status == "processing") or is_terminal(event):
             self._wake.set()
 
     async def run(self, stopping: asyncio.Event) -> None:
@@ -88,6 +90,8 @@ class Dispatcher:
                     log.exception("could not look for due webhook deliveries; looking again in %.0f s", POLL_SECONDS)
             with suppress(TimeoutError):
                 await asyncio.wait_for(_either(self._wake, stopping), POLL_SECONDS)
+            # Jobs ending by the hundred a second cost a look each COALESCE_SECONDS, not one each.
+            await asyncio.sleep(COALESCE_SECONDS)
 
     async def _take(self, room: int) -> None:
         found = await repository.candidates(LOOK)

@@ -24,7 +24,7 @@ def server_secret(settings: Settings) -> str:
     process needs it first). Raises ConfigError when that file can neither be read nor made."""
     if settings.webhook_secret:
         return settings.webhook_secret
-    return "whsec_" + base64.b64encode(load_secret(settings.data_path / SECRET_FILE)).decode()
+    return "whsec_" + base64.b64encode(load_secret(settings.data_path / SECRET_FILE, "webhook secret", "STUDIO_WEBHOOK_SECRET")).decode()
 
 
 def headers(secret: str, message_id: str, timestamp: int, body: bytes) -> dict[str, str]:

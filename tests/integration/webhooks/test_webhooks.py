@@ -92,7 +92,7 @@ def test_a_jobs_end_is_posted_signed_so_standard_webhooks_and_the_readme_snippet
 
 def test_a_receiver_failing_three_times_gets_one_delivery_after_growing_waits(single_stack: Stack, receiver: Receiver) -> None:
     stack = single_stack
-    receiver.script["/flaky"] = [Answer(500), Answer(503), Answer(500), Answer(200)]
+    receiver.script["/flaky"] = [Answer(500), Answer(302), Answer(503), Answer(200)]  # a redirect is not followed
     job = submit(stack, {"url": receiver.url("/flaky")})
     receiver.wait(lambda: len(receiver.to("/flaky")) == 4)
     [delivery] = until(lambda: [d for d in deliveries(stack, job) if d["state"] == "delivered"])
