@@ -93,7 +93,7 @@ export class JobView {
       this.header(title(job).slice(0, 140)),
       h(
         "div",
-        { class: "job" },
+        { class: pictures.length || job.texts.length ? "job" : "job bare" }, // nothing to show: the facts take the width
         h(
           "div",
           { class: pictures.length > 1 ? "pictures many" : "pictures" },
