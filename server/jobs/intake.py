@@ -56,7 +56,7 @@ class Intake:
 
     async def insert_many(self, rows: list[dict[str, Any]]) -> list[Job]:
         """Store jobs together in the caller's transaction, to be announced with `dispatch`."""
-        return await repository.insert_many([_sent(values) for values in rows])
+        return await store([_sent(values) for values in rows])
 
     async def dispatch(self, jobs: list[Job]) -> None:
         """Tell every client about the committed jobs before any worker can report on them, then

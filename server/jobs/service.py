@@ -69,7 +69,6 @@ class JobService:
         """Accept a job owned by `caller`; its image inputs must be uploads the caller may see, and
         the queue and the caller's limits must have room for it (server/access/limits.py)."""
         columns = await self.row(request, caller, remix_of=remix_of)
-        columns["webhook"] = await self._webhook(request, caller)
         workflow = self.workflows.get(request.workflow)
         # A drawn seed is new: no finished job can have these inputs, so none is looked for.
         if request.reuse and workflow.manifest.reuse and not draws_seed(workflow, {**request.params, **columns["styled_params"]}):
@@ -101,7 +100,8 @@ class JobService:
 
     async def row(self, request: JobCreate, caller: Caller, *, remix_of: uuid.UUID | None = None) -> dict[str, Any]:
         """The jobs row `request` makes for `caller`, checked as every submit is (parameters,
-        style, uploads the caller may see, ComfyUI's models and choices); BadRequest otherwise."""
+        style, uploads the caller may see, ComfyUI's models and choices, where its webhook goes);
+        BadRequest otherwise."""
         workflow = self.workflows.get(request.workflow)
         style = self.styles.get(request.style) if request.style else None
         styled, errors = styled_params(style, workflow, request.params)
@@ -143,6 +143,7 @@ class JobService:
             "style": request.style,
             "styled_params": styled,
             "reuse_key": reuse.reuse_key(workflow, request.params, styled, seed, digests),
+            "webhook": await self._webhook(request, caller),
         }
 
     async def _reuse(self, columns: dict[str, Any], caller: Caller) -> Job | None:
