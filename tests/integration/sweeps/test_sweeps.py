@@ -90,6 +90,10 @@ def test_a_3x3_sweep_runs_nine_jobs_counts_up_live_and_ends_with_its_contact_she
     listed = stack.http.get("/api/sweeps").json()
     assert [(item["id"], item["state"], item["counts"]) for item in listed["items"]] == [(made["id"], "finished", {"finished": 9})]
 
+    remix = stack.http.post(f"/api/jobs/{sweep['cells'][4]['job_id']}/remix", json={"params": {"steps": 12}})
+    assert remix.status_code == 202 and remix.json()["cfg"] == 6 and remix.json()["sweep_id"] is None, "a remix is no cell"
+    assert len(stack.http.get(f"/api/sweeps/{made['id']}").json()["cells"]) == 9
+
 
 def test_a_failed_cell_is_marked_and_the_sweep_still_ends(single_stack: Stack) -> None:
     stack = single_stack
