@@ -166,3 +166,13 @@ async def without_sheet(*, limit: int = 500) -> list[uuid.UUID]:
     whose last cell's end was missed."""
     rows = await SweepRow.select(SweepRow.id).where(live() & SweepRow.sheet_path.is_null()).order_by(SweepRow.created_at).limit(limit)
     return [row["id"] for row in rows]
+
+
+async def finished_before(cutoff: datetime.datetime) -> list[uuid.UUID]:
+    """Sweeps whose contact sheet was made before `cutoff` (retention)."""
+    rows = await SweepRow.select(SweepRow.id).where(live() & (SweepRow.finished_at < cutoff))
+    return [row["id"] for row in rows]
+
+
+async def soft_delete(sweep_id: uuid.UUID) -> None:
+    await SweepRow.update({SweepRow.is_deleted: True}).where(SweepRow.id == sweep_id)

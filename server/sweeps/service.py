@@ -30,8 +30,12 @@ SHEET_NAME = "contact-sheet.png"
 SHEETS_FOLDER = "sweeps"
 
 
+def sheet_folder(sweep_id: uuid.UUID) -> str:
+    return f"{SHEETS_FOLDER}/{sweep_id}"
+
+
 def sheet_path(sweep_id: uuid.UUID) -> str:
-    return f"{SHEETS_FOLDER}/{sweep_id}/{SHEET_NAME}"
+    return f"{sheet_folder(sweep_id)}/{SHEET_NAME}"
 
 
 class SweepService:
