@@ -34,7 +34,7 @@ def test_cancelling_a_sweep_cancels_its_unfinished_cells_only(single_stack: Stac
 
     started = time.monotonic()
     made, events = asyncio.run(follow(stack, start_then_cancel))
-    assert time.monotonic() - started < 10, "the running cell was stopped, not run to its end"
+    assert time.monotonic() - started < 15, "the running cell was stopped, not run to its end (20 s)"
     sweep = stack.http.get(f"/api/sweeps/{made['id']}").json()
     assert [cell["status"] for cell in sweep["cells"]] == ["finished", "cancelled", "cancelled"]
     assert (sweep["state"], events[-1].state, events[-1].counts) == ("cancelled", "cancelled", {"finished": 1, "cancelled": 2})
