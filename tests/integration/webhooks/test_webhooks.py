@@ -17,7 +17,9 @@ import standardwebhooks
 
 from server.access.schemas import KeyCreate
 from server.access.service import KeyService
+from client.http import StudioClient
 from tests.comfyui_double.double import ComfyDouble
+from tests.integration.cli.test_submit_preset import submit as cli_submit
 from tests.integration.webhooks.readme_snippet import verify
 from tests.integration.webhooks.receiver import Answer, Receiver, receiving
 from tests.integration.worker.stack import TERMINAL, Stack
@@ -220,3 +222,22 @@ def test_a_keys_default_webhook_and_secret_and_its_deliveries_are_its_own(stack:
     submit(stack, {"url": receiver.url("/bob")}, headers=bob)
     receiver.wait(lambda: receiver.to("/bob"))
     standardwebhooks.Webhook(bobs_secret).verify(receiver.to("/bob")[0].body, receiver.to("/bob")[0].headers)
+
+
+def test_studio_submit_webhook_and_the_client_librarys_delivery_methods(single_stack: Stack, receiver: Receiver) -> None:
+    stack = single_stack
+    done = cli_submit(stack.http, "text_to_image", "prompt=a heron", "--webhook", receiver.url("/cli"), "--wait")
+    assert done.returncode == 0, done.stderr
+    job_id = done.stdout.splitlines()[0]
+    receiver.wait(lambda: receiver.to("/cli"))
+    until(lambda: stack.http.get(f"/api/jobs/{job_id}/deliveries").json()["items"][0]["state"] == "delivered")
+
+    async def use_client() -> None:
+        async with StudioClient(stack.url) as studio:
+            [delivery] = (await studio.deliveries(job_id)).items
+            assert (delivery.event, delivery.id, delivery.state) == ("job.finished", receiver.to("/cli")[0].headers["webhook-id"], "delivered")
+            assert (await studio.replay(job_id, receiver.to("/cli")[0].headers["webhook-id"])).state == "pending"
+            standardwebhooks.Webhook(await studio.webhook_secret()).verify(receiver.to("/cli")[0].body, receiver.to("/cli")[0].headers)
+
+    asyncio.run(use_client())
+    receiver.wait(lambda: len(receiver.to("/cli")) == 2)
