@@ -127,6 +127,24 @@ def test_a_restart_in_the_middle_of_retries_loses_no_delivery(single_stack: Stac
     assert first.body == second.body
 
 
+@pytest.mark.studio_env({**ALLOW, "STUDIO_WEBHOOK_RETRY_BASE": "2"})
+def test_a_destination_refused_by_the_time_of_a_retry_is_a_failed_attempt_saying_so(single_stack: Stack, receiver: Receiver) -> None:
+    stack = single_stack
+    receiver.script["/moved"] = [Answer(500)]
+    job = submit(stack, {"url": receiver.url("/moved")})
+    until(lambda: deliveries(stack, job)[0]["attempts"] == 1)
+    stack.api.stop()
+    del stack.env["STUDIO_WEBHOOK_ALLOW"]  # as if the name now resolved to a private address
+    stack.api.start()
+    stack.wait_healthy()
+    [delivery] = until(lambda: [d for d in deliveries(stack, job) if d["attempts"] == 2])
+    assert (delivery["state"], delivery["last_status"]) == ("pending", None)
+    assert delivery["last_error"] == (
+        "Studio does not send webhooks to 127.0.0.1, a loopback address; an admin may allow it with STUDIO_WEBHOOK_ALLOW=127.0.0.1."
+    )
+    assert len(receiver.to("/moved")) == 1
+
+
 def test_a_destination_on_this_machine_or_a_private_network_is_refused_at_submit(tmp_path: Path) -> None:
     refused = {
         "http://127.0.0.1:9/hook": "Studio does not send webhooks to 127.0.0.1, a loopback address; "
@@ -156,9 +174,14 @@ def test_a_destination_on_this_machine_or_a_private_network_is_refused_at_submit
 def test_a_slow_receiver_delays_neither_jobs_nor_other_deliveries(single_stack: Stack, receiver: Receiver) -> None:
     stack = single_stack
     receiver.script["/slow"] = [Answer(204, delay=5)]
-    submit(stack, {"url": receiver.url("/slow")})
+    slow = submit(stack, {"url": receiver.url("/slow")})
     receiver.wait(lambda: receiver.to("/slow"))
     hanging_since = receiver.to("/slow")[0].at
+    [sending] = deliveries(stack, slow)
+    replay = stack.http.post(f"/api/jobs/{slow['id']}/deliveries/{sending['id']}/replay")
+    assert (replay.status_code, replay.json()["detail"]) == (
+        409, f"Delivery {sending['id']} is still on its way; only a delivered or failed one can be replayed."
+    )
     others = [submit(stack, {"url": receiver.url("/fast")}, seed=seed) for seed in range(3)]
     receiver.wait(lambda: len(receiver.to("/fast")) == 3)
     assert all(ended(stack, job)["status"] == "finished" for job in others)
