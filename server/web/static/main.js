@@ -66,15 +66,17 @@ class App {
       $("#signin-key").focus();
       return;
     }
+    // The first page of the gallery loads while the workflows (for the form and the job view) do.
+    const workflows = api("GET", "/api/workflows");
+    this.gallery.filters = null; // load afresh for whoever is signed in now
+    this.gallery.show(filtersFrom(location.search));
+    this.live.start();
     try {
-      const workflows = await api("GET", "/api/workflows");
-      this.workflows = new Map(workflows.map((workflow) => [workflow.name, workflow]));
+      this.workflows = new Map((await workflows).map((workflow) => [workflow.name, workflow]));
     } catch (error) {
       this.notice(error.message); // the gallery still shows; the form and parameters wait for a reload
     }
     this.fillFilters();
-    this.gallery.filters = null; // load afresh for whoever is signed in now
-    this.live.start();
     this.route();
   }
 
