@@ -182,6 +182,7 @@ def test_scrolling_down_fetches_the_next_page(browser: Browser, studio: Stack) -
     browser.driver.execute_script("window.scrollTo(0, document.body.scrollHeight)")
     browser.wait(lambda: browser.tiles() == ids[::-1], "every job, newest first")
     browser.text("#gallery-end", "That is everything.")
+    assert browser.driver.execute_script("return performance.getEntriesByName('studio:first-page').length") == 1
 
 
 def test_the_page_reconnects_by_itself_and_says_so(browser: Browser, studio: Stack) -> None:
