@@ -115,7 +115,7 @@ export class Gallery {
   // The latest preview of a running job, in its tile until the outputs come.
   preview(id, url) {
     const shown = this.tileOf(id)?.querySelector(".thumb > span.placeholder, .thumb > img.preview");
-    if (shown) shown.replaceWith(h("img", { class: "preview", src: url, alt: "" }));
+    if (shown) shown.replaceWith(h("img", { class: "preview", src: url, alt: "", onerror: (event) => (event.target.hidden = true) }));
   }
 
   progress(id, percent) {

@@ -28,7 +28,8 @@ export class Queue {
     const item = h(
       "li",
       { class: `entry ${job.status}`, "data-id": job.id, "data-status": job.status },
-      h("img", { class: "preview", alt: "", hidden: true }),
+      // A preview asked for as the job ends is gone (404): no broken image.
+      h("img", { class: "preview", alt: "", hidden: true, onerror: (event) => (event.target.hidden = true) }),
       h(
         "div",
         { class: "entry-text" },
