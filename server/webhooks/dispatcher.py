@@ -17,6 +17,7 @@ import logging
 import random
 import socket
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 
@@ -68,6 +69,7 @@ class Dispatcher:
         self.server_secret = signing.server_secret(settings)
         self._wake = asyncio.Event()
         self._sending: dict[str, asyncio.Task[None]] = {}
+        self._starting: set[uuid.UUID] = set()  # jobs whose job.processing is on its way
         self._http: httpx.AsyncClient | None = None
         fanout.listen(self._on_event)
 
@@ -96,17 +98,24 @@ class Dispatcher:
     async def _take(self, room: int) -> None:
         found = await repository.candidates(LOOK)
         await repository.drop([c.id for c in found if repository.is_moot(c)])
-        due = [c.id for c in found if repository.is_due(c) and c.id not in self._sending][:room]
-        if not due:
+        due = [c for c in found if repository.is_due(c) and c.id not in self._sending]
+        # A job's start goes before its end: an end waits while its job's start is due or on its way.
+        starting = self._starting | {c.job_id for c in due if c.event == "job.processing"}
+        ids = [c.id for c in due if c.event == "job.processing" or c.job_id not in starting][:room]
+        if not ids:
             return
-        for delivery in await repository.claim(due, self.settings.webhook_timeout + CLAIM_MARGIN_SECONDS):
+        for delivery in await repository.claim(ids, self.settings.webhook_timeout + CLAIM_MARGIN_SECONDS):
             task = asyncio.create_task(self._attempt(delivery), name=f"webhook-{delivery.id}")
             self._sending[delivery.id] = task
-            task.add_done_callback(lambda _, key=delivery.id: self._sent(key))
+            if delivery.event == "job.processing":
+                self._starting.add(delivery.job_id)
+            task.add_done_callback(lambda _, sent=delivery: self._sent(sent))
 
-    def _sent(self, delivery_id: str) -> None:
-        self._sending.pop(delivery_id, None)
-        self._wake.set()  # a slot is free
+    def _sent(self, delivery: Stored) -> None:
+        self._sending.pop(delivery.id, None)
+        if delivery.event == "job.processing":
+            self._starting.discard(delivery.job_id)
+        self._wake.set()  # a slot is free, an end may follow its start
 
     async def _attempt(self, delivery: Stored) -> None:
         try:

@@ -41,6 +41,7 @@ class Candidate(msgspec.Struct, frozen=True):
     """An open delivery whose job moved: due, or moot (an end the job did not have, a deleted job)."""
 
     id: str
+    job_id: uuid.UUID
     event: str
     status: str
     started: bool
@@ -70,7 +71,7 @@ async def candidates(limit: int) -> list[Candidate]:
     ended or gone: the dispatcher's look (the open-deliveries index keeps it cheap)."""
     now = utc_now()
     rows = await Row.raw(
-        "SELECT d.id, d.event, j.status, j.started_at IS NOT NULL AS started, j.is_deleted AS deleted, "
+        "SELECT d.id, d.job_id, d.event, j.status, j.started_at IS NOT NULL AS started, j.is_deleted AS deleted, "
         "d.body IS NOT NULL AS attempted "
         "FROM webhook_deliveries d JOIN jobs j ON j.id = d.job_id "
         "WHERE d.delivered_at IS NULL AND d.failed_at IS NULL "
@@ -79,7 +80,10 @@ async def candidates(limit: int) -> list[Candidate]:
         "OR j.is_deleted = {}) ORDER BY d.created_at LIMIT {}",
         now, now, True, limit,
     )
-    return [Candidate(r["id"], r["event"], r["status"], bool(r["started"]), bool(r["deleted"]), bool(r["attempted"])) for r in rows]
+    return [
+        Candidate(r["id"], r["job_id"], r["event"], r["status"], bool(r["started"]), bool(r["deleted"]), bool(r["attempted"]))
+        for r in rows
+    ]
 
 
 def is_due(candidate: Candidate) -> bool:
