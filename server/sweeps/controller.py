@@ -8,7 +8,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
-from server.access.schemas import Caller
+from server.access.schemas import Caller, KeyName
 from server.errors import error_responses
 from server.jobs.schemas import PAGE_MAX
 from server.sweeps.schemas import Sweep, SweepCreate, SweepPage
@@ -40,8 +40,11 @@ class SweepController(Controller):
         caller: Me,
         cursor: Annotated[str | None, QueryParameter(description="next_cursor of the previous page")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=PAGE_MAX, description=f"Page size, 1-{PAGE_MAX}")] = 50,
+        owner: Annotated[
+            KeyName | None, QueryParameter(description="Sweeps of this key's name only (admins; a user key sees its own sweeps)")
+        ] = None,
     ) -> SweepPage:
-        return await sweeps.list(caller, limit=limit, cursor=cursor)
+        return await sweeps.list(caller, limit=limit, cursor=cursor, owner=owner)
 
     @get("/{sweep_id:uuid}", summary="One sweep and its grid", responses=error_responses(404))
     async def get_sweep(self, sweep_id: SweepId, sweeps: Sweeps, caller: Me) -> Sweep:

@@ -99,10 +99,10 @@ class SweepService:
             raise NotFound(f"No sweep with id {sweep_id}.", [FieldError("id", "no such sweep")])
         return self.present(stored, await repository.cells(sweep_id))
 
-    async def list(self, caller: Caller, *, limit: int, cursor: str | None = None) -> SweepPage:
-        """Newest first: a user key's own sweeps, an admin's every owner's."""
+    async def list(self, caller: Caller, *, limit: int, cursor: str | None = None, owner: str | None = None) -> SweepPage:
+        """Newest first: a user key's own sweeps; an admin's, of `owner` if asked, else everyone's."""
         position = decode_cursor(cursor) if cursor else None
-        sweeps, more = await repository.page(owner=caller.scope, limit=limit, cursor=position)
+        sweeps, more = await repository.page(owner=caller.scope or owner, limit=limit, cursor=position)
         counts = await repository.counts([sweep.id for sweep in sweeps])
         items = [
             SweepSummary(

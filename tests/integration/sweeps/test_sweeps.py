@@ -14,14 +14,14 @@ from websockets.asyncio.client import connect
 
 from server.access import repository as keys
 from server.access import tokens
-from server.access.schemas import KeyLimits
+from server.access.schemas import KeyLimits, Role
 from server.events.schemas import QueueSnapshot, SweepProgress, message_decoder
 from server.sweeps.sheet import CROSS, EMPTY, cell_origin, grid_size
 from server.sweeps.schemas import SweepAxis
 from tests.comfyui_double.double import ComfyDouble
 from tests.comfyui_double.settings import DEFAULT_FAIL_VALUE
 from tests.integration.worker.stack import Stack
-from tests.integration.worker.test_fair_queue import in_stack_database, key_header
+from tests.integration.worker.test_fair_queue import in_stack_database
 
 GRID = {"cfg": [4, 6, 8], "seed": [1, 2, 3]}
 # Seconds to wait for a sweep to end; nine jobs of the double take about one.
@@ -145,7 +145,7 @@ def test_refusals_name_the_axis_and_store_nothing(single_stack: Stack) -> None:
 
 def test_another_owners_sweep_is_as_absent_as_none_and_its_progress_unseen(single_stack: Stack) -> None:
     stack = single_stack
-    alice, bob = key_header(stack, "alice"), key_header(stack, "bob")
+    alice, bob = key(stack, "alice"), key(stack, "bob")
 
     async def watch_both() -> tuple[dict, list[SweepProgress], list]:
         async with connect(f"ws://127.0.0.1:{stack.port}/ws/events", additional_headers=bob) as bobs:
@@ -173,17 +173,29 @@ def test_another_owners_sweep_is_as_absent_as_none_and_its_progress_unseen(singl
     assert [item["id"] for item in stack.http.get("/api/sweeps", headers=alice).json()["items"]] == [made["id"]]
     bobs_own = create(stack, {"seed": [5]}, bob)
     assert bobs_own["owner"] == "bob" and stack.http.get(f"/api/sweeps/{bobs_own['id']}", headers=alice).status_code == 404
+    admin = key(stack, "root", "admin")
+    listed = stack.http.get("/api/sweeps", headers=admin).json()["items"]
+    assert [item["owner"] for item in listed] == ["bob", "alice"], "an admin sees everyone's, newest first"
+    only = stack.http.get("/api/sweeps", params={"owner": "alice"}, headers=admin).json()["items"]
+    assert [item["id"] for item in only] == [made["id"]]
+    mine = stack.http.get("/api/sweeps", params={"owner": "alice"}, headers=bob).json()["items"]
+    assert [item["id"] for item in mine] == [bobs_own["id"]], "a user key's own, whatever owner it asks for"
+
+
+def key(stack: Stack, name: str, role: Role = "user", limits: KeyLimits = KeyLimits()) -> dict[str, str]:
+    """A new key (what `studio keys create` makes), as a request header."""
+
+    async def insert() -> str:
+        token = tokens.new_token()
+        await keys.insert(name, role, limits, token, tokens.stored(token))
+        return token.text
+
+    return {"Authorization": f"Bearer {in_stack_database(stack, insert)}"}
 
 
 def test_a_sweep_past_its_keys_limit_is_refused_whole(single_stack: Stack) -> None:
     stack = single_stack
-
-    async def limited_key() -> str:
-        token = tokens.new_token()
-        await keys.insert("carol", "user", KeyLimits(max_queued=3), token, tokens.stored(token))
-        return token.text
-
-    carol = {"Authorization": f"Bearer {in_stack_database(stack, limited_key)}"}
+    carol = key(stack, "carol", limits=KeyLimits(max_queued=3))
     body = {"workflow": "text_to_image", "params": {"prompt": "a fox"}, "axes": {"seed": [1, 2, 3, 4]}}
     response = stack.http.post("/api/sweeps", json=body, headers=carol)
     assert response.status_code == 429 and "Retry-After" in response.headers
