@@ -132,8 +132,10 @@ def test_the_schema_shows_the_bearer_scheme_and_the_key_routes(client: TestClien
     assert document["security"] == [{"apiKey": []}]
     assert document["paths"]["/health"]["get"]["security"] == [{}]  # needs none
     assert document["paths"]["/outputs/{path}"]["get"]["security"] == [{"apiKey": []}, {}]  # or a signed link
+    assert document["paths"]["/thumbs/{path}"]["get"]["security"] == [{"apiKey": []}, {}]  # a thumbnail's too
+    assert document["paths"]["/api/session"]["post"]["security"] == [{}]  # sign-in: the key is what it sends
     for name, operation in operations(document):
-        if name not in ("GET /health", "GET /outputs/{path}"):
+        if name not in ("GET /health", "GET /outputs/{path}", "GET /thumbs/{path}", "POST /api/session"):
             assert "security" not in operation and "401" in operation["responses"], name  # the document's: a key
     keys = {name: set(operation["responses"]) for name, operation in operations(document) if "/api/keys" in name}
     assert keys == {
