@@ -42,14 +42,17 @@ class Allowed:
 
 async def refusal(url: str, allowed: Allowed) -> str | None:
     """Why a webhook may not go to `url` (a sentence saying how to allow it), or None."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower().rstrip(".")
-    if parts.scheme not in ("http", "https") or not host:
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower().rstrip(".")
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        host = ""
+    if not host or parts.scheme not in ("http", "https"):
         return f"{url!r} is not an http:// or https:// URL with a host."
     if host in allowed.names:
         return None
     try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
         found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, ValueError, UnicodeError) as exc:
         return f"The host {host} does not resolve to an address ({getattr(exc, 'strerror', None) or exc}); check the URL."
