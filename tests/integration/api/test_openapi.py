@@ -113,7 +113,7 @@ def test_the_browser_guards_refusals_are_documented_on_every_route_they_apply_to
         assert ("400" in responses) == (path != "/health"), name
         opens_a_websocket = "101" in responses
         admin_only = path.startswith("/api/keys") or path == "/metrics"  # 403 also when the key is not an admin's
-        signed = path == "/outputs/{path}"  # 403 also for a signed link that does not open the file
+        signed = path in ("/outputs/{path}", "/thumbs/{path}")  # 403 also for a signed link that does not open the file
         refused = method in {"POST", "PUT", "PATCH", "DELETE"} or opens_a_websocket or admin_only or signed
         assert ("403" in responses) == refused, name
         takes_json = "application/json" in operation.get("requestBody", {}).get("content", {})
