@@ -59,7 +59,6 @@ class StoredSession(msgspec.Struct, kw_only=True, frozen=True):
     key_id: uuid.UUID
     csrf_token: str
     created_at: datetime.datetime
-    last_seen_at: datetime.datetime
     expires_at: datetime.datetime
 
 
@@ -84,9 +83,7 @@ async def _insert(key_id: uuid.UUID, csrf_token: str, now: datetime.datetime, ex
         key_id=key_id, token_hash=_hash(token), csrf_token=csrf_token, created_at=now, last_seen_at=now, expires_at=expires_at
     )
     await SessionRow.insert(row)
-    stored = StoredSession(
-        id=row.id, key_id=key_id, csrf_token=csrf_token, created_at=now, last_seen_at=now, expires_at=expires_at
-    )
+    stored = StoredSession(id=row.id, key_id=key_id, csrf_token=csrf_token, created_at=now, expires_at=expires_at)
     return stored, NewCookie(token=token, expires_at=expires_at)
 
 
@@ -149,6 +146,4 @@ def cookie(new: NewCookie | None, *, secure: bool) -> Cookie:
     )
 
 
-_COLUMNS = [
-    SessionRow.id, SessionRow.key_id, SessionRow.csrf_token, SessionRow.created_at, SessionRow.last_seen_at, SessionRow.expires_at
-]
+_COLUMNS = [SessionRow.id, SessionRow.key_id, SessionRow.csrf_token, SessionRow.created_at, SessionRow.expires_at]

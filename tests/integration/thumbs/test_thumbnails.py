@@ -15,8 +15,10 @@ from urllib.parse import urlsplit
 
 import httpx
 from PIL import Image
+from websockets.sync.client import connect
 
 from server.db.tables import Job
+from server.events.schemas import JobFinished, message_decoder
 from server.thumbs.maker import FOLDER, THUMB_SIZE
 from tests.integration.worker.stack import Stack
 from tests.integration.worker.test_fair_queue import in_stack_database, key_header
@@ -48,8 +50,14 @@ def wait_for_file(path: Path, timeout: float = 10) -> None:
 
 
 def test_a_finished_jobs_images_get_thumbnails_of_their_aspect(single_stack: Stack) -> None:
-    job = finished(single_stack, aspect_ratio="16:9", batch_size=2)
+    with connect(f"ws://127.0.0.1:{single_stack.port}/ws/events", open_timeout=10) as live:
+        job = finished(single_stack, aspect_ratio="16:9", batch_size=2)
+        while not isinstance(event := message_decoder.decode(live.recv(timeout=10)), JobFinished):
+            pass
     assert len(job["outputs"]) == 2
+    # The live job.finished carries them too, signed by the API (the worker stores none).
+    live_paths = [urlsplit(output.thumbnail_url or "").path for output in event.job.outputs]
+    assert live_paths == [urlsplit(output["thumbnail_url"]).path for output in job["outputs"]]
     for output in job["outputs"]:
         wait_for_file(thumbnail_file(single_stack, output))  # made by the worker, before anyone asks
         assert urlsplit(output["thumbnail_url"]).path == f"/thumbs/{output['path']}.webp"
