@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import dataclass
 from typing import Annotated
 
 from litestar import get
 from litestar.di import NamedDependency
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, Schema
 from litestar.params import FromPath, QueryParameter
 from litestar.response import File
 
@@ -24,6 +26,15 @@ from server.thumbs.maker import SUFFIX, THUMB_SIZE, NotAnImage, make
 # The file for a path never changes (its output never does): browsers keep it for a year. Private,
 # since whether it opens depends on the key.
 CACHE_CONTROL = "private, max-age=31536000, immutable"
+
+
+@dataclass
+class _ThumbnailOperation(Operation):
+    """Litestar documents a File as a string of media type application/octet-stream; this one is WebP bytes."""
+
+    def __post_init__(self) -> None:
+        binary = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+        self.responses["200"].content = {"image/webp": OpenAPIMediaType(schema=binary)}
 
 
 @get(
@@ -41,6 +52,7 @@ CACHE_CONTROL = "private, max-age=31536000, immutable"
     },
     media_type="image/webp",
     response_description="The thumbnail (image/webp)",
+    operation_class=_ThumbnailOperation,
 )
 async def serve_thumbnail(
     path: FromPath[str],

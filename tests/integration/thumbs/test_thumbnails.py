@@ -128,3 +128,8 @@ def test_outputs_that_are_not_images_have_no_thumbnail(single_stack: Stack) -> N
     assert [output["thumbnail_url"] is None for output in outputs] == [False, True]
     refused = single_stack.http.get(f"/thumbs/{job['id']}/clip.webm.webp")
     assert refused.status_code == 404 and "not an image" in refused.json()["detail"]
+
+
+def test_the_api_description_says_a_thumbnail_is_webp(single_stack: Stack) -> None:
+    served = single_stack.http.get("/schema/openapi.json").json()["paths"]["/thumbs/{path}"]["get"]["responses"]["200"]
+    assert served["content"] == {"image/webp": {"schema": {"type": "string", "format": "binary"}}}
