@@ -56,6 +56,10 @@ def test_the_image_builds_and_serves_jobs(tmp_path: Path, double: ComfyDouble) -
             metrics = http.get("/metrics")
             assert metrics.status_code == 200, metrics.text
             assert value(metrics.text, "studio_jobs_total", status="finished", workflow="text_to_image") == 1
+            page = http.get("/")  # the web gallery's files are installed with the code
+            assert page.status_code == 200 and 'type="importmap"' in page.text, page.text[:500]
+            script = http.get(page.text.split('src="', 1)[1].split('"', 1)[0])
+            assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
     assert process.returncode == 0, f"Studio did not stop cleanly on SIGTERM: {log.read_text()[-3000:]}"
 
 
