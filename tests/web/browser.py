@@ -83,6 +83,13 @@ class Browser:
     def find(self, css: str) -> WebElement:
         return self.wait(lambda: self.driver.find_element(By.CSS_SELECTOR, css), f"an element {css}")
 
+    def click(self, css: str) -> None:
+        """Click the element, found again while the page redraws it (a live event, a reload)."""
+        self.wait(lambda: self.driver.find_element(By.CSS_SELECTOR, css).click() or True, f"a click on {css}")
+
+    def type(self, css: str, text: str) -> None:
+        self.wait(lambda: self.driver.find_element(By.CSS_SELECTOR, css).send_keys(text) or True, f"typing into {css}")
+
     def all(self, css: str) -> list[WebElement]:
         return self.driver.find_elements(By.CSS_SELECTOR, css)
 

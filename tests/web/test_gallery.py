@@ -23,9 +23,9 @@ PAGE_SIZE = 60
 def submit_from_the_form(browser: Browser, studio: Stack, prompt: str) -> str:
     """Types `prompt` into the new-job form and submits it; the id of the job it made."""
     browser.open(f"{studio.url}/")
-    browser.find("#new-job").click()
+    browser.click("#new-job")
     browser.find("#job-form textarea[id='field-params.prompt']").send_keys(prompt)
-    browser.find("#job-form button[type=submit]").click()
+    browser.click("#job-form button[type=submit]")
     browser.wait(lambda: browser.path() == "/", "the form to close")
     tile = browser.text("#gallery li.tile", prompt)
     return tile.get_attribute("data-id")
@@ -68,7 +68,7 @@ def test_a_refused_value_is_shown_next_to_its_field(browser: Browser, studio: St
     batch = browser.find("#job-form input[id='field-params.batch_size']")
     batch.clear()
     batch.send_keys("9")
-    browser.find("#job-form button[type=submit]").click()
+    browser.click("#job-form button[type=submit]")
     error = browser.text("#job-form [data-field='params.batch_size'] .field-error", "at most 4")
     assert batch.get_attribute("aria-invalid") == "true" and error.is_displayed()
     assert browser.path() == "/new"  # nothing was sent on: the form stays
@@ -83,14 +83,14 @@ def test_the_job_view_shows_every_parameter_and_a_remix_keeps_the_seed(browser: 
     assert any(row.startswith("Steps") and "20 (default)" in row for row in defaults), defaults
     assert [row.text for row in browser.all("#job-view .params tr:not(.default)")][:1] == ["workflow text_to_image"]
     assert view.find_element(By.CSS_SELECTOR, ".pictures img").get_attribute("src").startswith(f"{studio.url}/outputs/")
-    browser.find("#job-view [data-action=remix]").click()
+    browser.click("#job-view [data-action=remix]")
     browser.wait(lambda: browser.path() == f"/new?remix={original['id']}", "the remix form")
     seed = browser.find("#job-form input[id='field-params.seed']")
     assert seed.get_attribute("value") == str(original["seed"]) and not browser.find("#random-seed").is_selected()
     prompt = browser.find("#job-form textarea[id='field-params.prompt']")
     prompt.clear()
     prompt.send_keys("a lighthouse at dawn")
-    browser.find("#job-form button[type=submit]").click()
+    browser.click("#job-form button[type=submit]")
     tile = browser.text("#gallery li.tile", "a lighthouse at dawn")
     remix = finished(studio, tile.get_attribute("data-id"))
     assert remix["remix_of"] == original["id"] and remix["seed"] == original["seed"]
@@ -99,14 +99,13 @@ def test_the_job_view_shows_every_parameter_and_a_remix_keeps_the_seed(browser: 
 def test_favorite_from_the_tile_then_filter_favorites_status_and_search(browser: Browser, studio: Stack) -> None:
     fox, castle = (finished(studio, studio.submit(prompt=prompt)["id"]) for prompt in ("a fox den", "a castle on a hill"))
     browser.open(f"{studio.url}/")
-    star = browser.find(f"#gallery li[data-id='{castle['id']}'] button.favorite")
-    star.click()
+    browser.click(f"#gallery li[data-id='{castle['id']}'] button.favorite")
     browser.wait(lambda: browser.find(f"#gallery li[data-id='{castle['id']}'] button.favorite").get_attribute("aria-pressed") == "true", "the star")
     assert studio.job(castle["id"])["favorite"] is True
-    browser.find("#filter-favorite").click()
+    browser.click("#filter-favorite")
     browser.wait(lambda: browser.tiles() == [castle["id"]], "only the favorite")
     assert browser.path() == "/?favorite=true"
-    browser.find("#filter-favorite").click()
+    browser.click("#filter-favorite")
     browser.find("#filter-q").send_keys("fox")
     browser.wait(lambda: fox["id"] in browser.tiles() and castle["id"] not in browser.tiles(), "only foxes")
     assert browser.path() == "/?q=fox"
@@ -123,7 +122,7 @@ def test_arrows_move_between_jobs_and_escape_closes_the_view(browser: Browser, s
         finished(studio, studio.submit(prompt=prompt)["id"])
     browser.open(f"{studio.url}/")
     newest, middle, oldest = browser.wait(lambda: browser.tiles()[:3] if len(browser.tiles()) >= 3 else None, "three tiles")
-    browser.find(f"#gallery li[data-id='{middle}'] a.thumb").click()
+    browser.click(f"#gallery li[data-id='{middle}'] a.thumb")
     browser.wait(lambda: browser.path() == f"/jobs/{middle}", "the job view")
     browser.find("#job-view[open]").send_keys(Keys.ARROW_RIGHT)
     browser.wait(lambda: browser.path() == f"/jobs/{oldest}", "the older job")
@@ -136,7 +135,7 @@ def test_arrows_move_between_jobs_and_escape_closes_the_view(browser: Browser, s
 def test_delete_from_the_tile(browser: Browser, studio: Stack) -> None:
     job = finished(studio, studio.submit(prompt="a short-lived sketch")["id"])
     browser.open(f"{studio.url}/")
-    browser.find(f"#gallery li[data-id='{job['id']}'] button.delete").click()
+    browser.click(f"#gallery li[data-id='{job['id']}'] button.delete")
     browser.wait(lambda: browser.driver.switch_to.alert, "the question").accept()
     browser.wait(lambda: job["id"] not in browser.tiles(), "the tile gone")
     assert studio.http.get(f"/api/jobs/{job['id']}").status_code == 404
@@ -148,7 +147,7 @@ def test_cancel_a_running_job_from_its_view(browser: Browser, studio: Stack, dou
         job = studio.submit(prompt="a slow render")
         browser.open(f"{studio.url}/jobs/{job['id']}")
         studio.wait(job["id"], {"processing"}, progress_at_least=1)
-        browser.find("#job-view [data-action=cancel]").click()
+        browser.click("#job-view [data-action=cancel]")
         browser.text("#job-view .status", "cancelled")
     finally:
         double.settings.step_seconds = 0.02
@@ -167,7 +166,7 @@ def test_an_image_chosen_in_the_form_is_uploaded_and_used(browser: Browser, stud
     Select(browser.find("#field-workflow")).select_by_value("upscale")
     browser.find("#job-form input[type=file]").send_keys(str(picture))
     browser.text("#job-form .image-name", "small.png (64×48)")
-    browser.find("#job-form button[type=submit]").click()
+    browser.click("#job-form button[type=submit]")
     browser.wait(lambda: browser.path() == "/", "the form to close")
     job = finished(studio, browser.tiles()[0])
     assert job["workflow"] == "upscale" and job["status"] == "finished" and job["params"]["image"].endswith(".png")
@@ -227,5 +226,5 @@ def test_every_control_has_a_name_and_the_keyboard_opens_a_job(browser: Browser,
     browser.find("#job-view[open]").send_keys(Keys.ESCAPE)
     browser.find("#new-job").send_keys(Keys.ENTER)
     browser.find("#job-form[open] textarea")
-    browser.find("#job-form details.advanced summary").click()
+    browser.click("#job-form details.advanced summary")
     assert browser.driver.execute_script(UNNAMED) == []

@@ -39,30 +39,32 @@ def test_a_key_signs_in_and_someone_elses_job_is_no_job(browser: Browser, studio
     browser.open(f"{studio.url}/")
     field = browser.find("#signin-key")
     field.send_keys("not-a-key")
-    browser.find("#signin-form button[type=submit]").click()
+    browser.click("#signin-form button[type=submit]")
     browser.text("#signin-error", "not one Studio knows")
     field.clear()
     field.send_keys(keys["alice"])
-    browser.find("#signin-form button[type=submit]").click()
+    browser.click("#signin-form button[type=submit]")
     browser.text("#who", "alice (user)")
     browser.wait(lambda: browser.tiles() == [alices["id"]], "alice's job only")
     browser.find("#connection[data-state=live]")  # the socket opened with the cookie
-    browser.find(f"#gallery li[data-id='{alices['id']}'] button.favorite").click()  # a change: the CSRF token goes along
+    browser.click(f"#gallery li[data-id='{alices['id']}'] button.favorite")  # a change: the CSRF token goes along
     browser.find(f"#gallery li[data-id='{alices['id']}'] button.favorite[aria-pressed=true]")
     stored = browser.driver.execute_script("return [document.cookie, localStorage.length, sessionStorage.length]")
     assert stored == ["", 0, 0]  # the session cookie is HttpOnly; nothing secret is kept where scripts read
     browser.open(f"{studio.url}/jobs/{bobs['id']}")
     browser.text("#job-view .not-found", "it is not yours")
     browser.find("#job-view[open]").find_element("css selector", "button.close").click()
-    browser.find("#sign-out").click()
+    browser.click("#sign-out")
     browser.find("#signin:not([hidden])")
     assert browser.fetch_json("/api/me")["status_code"] == 401
 
 
 def sign_in(browser: Browser, studio: Stack, key: str) -> None:
     browser.open(f"{studio.url}/")
-    browser.find("#signin-key").send_keys(key)
-    browser.find("#signin-form button[type=submit]").click()
+    browser.driver.delete_all_cookies()  # signed out, whatever an earlier test left
+    browser.open(f"{studio.url}/")
+    browser.type("#signin-key", key)
+    browser.click("#signin-form button[type=submit]")
     browser.find("#content:not([hidden])")
 
 
@@ -74,5 +76,5 @@ def test_an_admin_sees_everyones_jobs_and_narrows_them_by_owner(browser: Browser
     Select(browser.find("#owner-filter:not([hidden]) #filter-owner")).select_by_value("bob")
     browser.wait(lambda: bobs["id"] in browser.tiles() and alices["id"] not in browser.tiles(), "bob's jobs only")
     assert browser.path() == "/?owner=bob"
-    browser.find("#sign-out").click()
+    browser.click("#sign-out")
     browser.find("#signin:not([hidden])")

@@ -21,23 +21,37 @@ def double_settings() -> DoubleSettings:
 
 def test_cancelling_a_sweep_cancels_its_unfinished_cells_only(single_stack: Stack) -> None:
     stack = single_stack
+    at_cancel: list[str] = []
 
     def start_then_cancel() -> dict:
         made = create(stack, {"steps": [1, 100, 99]})
-        first, running = (cell["job_id"] for cell in made["cells"][:2])
-        stack.wait(first, {"finished"})
-        stack.wait(running, {"processing"})
+        # A lane holds two prompts, so which cell ComfyUI runs first is not fixed: wait for the
+        # 1-step cell, then cancel while a long one runs.
+        stack.wait(made["cells"][0]["job_id"], {"finished"})
+        unfinished = [cell["job_id"] for cell in made["cells"] if stack.job(cell["job_id"])["status"] != "finished"]
+        running_in_comfyui(stack, unfinished)
         response = stack.http.post(f"/api/sweeps/{made['id']}/cancel")
         assert response.status_code == 200, response.text
-        assert response.json()["cells"][0]["status"] == "finished"
+        at_cancel.extend(cell["status"] for cell in response.json()["cells"])
         return made
 
-    started = time.monotonic()
     made, events = asyncio.run(follow(stack, start_then_cancel))
-    assert time.monotonic() - started < 15, "the running cell was stopped, not run to its end (20 s)"
     sweep = stack.http.get(f"/api/sweeps/{made['id']}").json()
-    assert [cell["status"] for cell in sweep["cells"]] == ["finished", "cancelled", "cancelled"]
-    assert (sweep["state"], events[-1].state, events[-1].counts) == ("cancelled", "cancelled", {"finished": 1, "cancelled": 2})
+    expected = ["finished" if status == "finished" else "cancelled" for status in at_cancel]
+    assert [cell["status"] for cell in sweep["cells"]] == expected and expected.count("cancelled") >= 1
+    assert "processing" in at_cancel, "a running cell was stopped (it would have ended finished)"
+    counts = {status: expected.count(status) for status in set(expected)}
+    assert (sweep["state"], events[-1].state, events[-1].counts) == ("cancelled", "cancelled", counts)
     assert sweep["contact_sheet_url"]
     again = stack.http.post(f"/api/sweeps/{made['id']}/cancel")
     assert again.status_code == 409 and again.json()["detail"] == f"Sweep {made['id']} has ended; there is nothing to cancel."
+
+
+def running_in_comfyui(stack: Stack, job_ids: list[str], timeout: float = 30) -> None:
+    """Until one of the jobs runs in ComfyUI (past the 30% of being submitted to it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any((job := stack.job(job_id))["status"] == "processing" and job["progress"] > 30 for job_id in job_ids):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"none of {job_ids} ran in ComfyUI within {timeout} s")
